@@ -1,0 +1,51 @@
+"""symgrad: exact symbolic gradients of SymPy expressions, compiled with Numba.
+
+The pipeline is ``derive`` (exact derivatives) -> ``codegen`` (Python source)
+-> ``jit`` (Numba kernels, cached on disk); ``autograd`` and ``check`` are the
+independent second and third opinions; ``optimize`` drives optimizers with any
+value-and-gradient callable.
+"""
+
+from symgrad.errors import (
+    ExpressionTypeError,
+    InputError,
+    MissingSymbolError,
+    ParseError,
+    SymgradError,
+    UnsupportedFunctionError,
+)
+from symgrad.parse import parse
+from symgrad.derive import gradient, hessian, jacobian
+from symgrad.jit import Kernel, compile
+from symgrad.objective import Objective
+from symgrad.check import GradientCheck, check_gradient
+from symgrad.optimize import Result, fit, minimize
+from symgrad import autograd, functions, losses, nn, optim
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ExpressionTypeError",
+    "GradientCheck",
+    "InputError",
+    "Kernel",
+    "MissingSymbolError",
+    "Objective",
+    "ParseError",
+    "Result",
+    "SymgradError",
+    "UnsupportedFunctionError",
+    "autograd",
+    "check_gradient",
+    "compile",
+    "fit",
+    "functions",
+    "gradient",
+    "hessian",
+    "jacobian",
+    "losses",
+    "minimize",
+    "nn",
+    "optim",
+    "parse",
+]

@@ -1,0 +1,170 @@
+"""Checks and rewrites every stage applies to the expressions it is given.
+
+One place says which SymPy constructs symgrad supports (``SUPPORTED_FUNCTIONS``),
+how a non-expression is refused, and how the non-differentiable points are made
+explicit (``canonicalize``): the one-argument ``Heaviside(z)`` becomes
+``Heaviside(z, 0)``, so that ``Heaviside(0) = 0`` in every stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import sympy as sp
+from sympy.logic.boolalg import Boolean, BooleanFalse, BooleanTrue
+
+from symgrad.errors import ExpressionTypeError, UnsupportedFunctionError
+
+__all__ = [
+    "SUPPORTED_FUNCTIONS",
+    "as_expr",
+    "as_symbols",
+    "canonicalize",
+    "check_supported",
+    "realify",
+]
+
+#: The SymPy function classes every stage (derive, compile, autograd, parse) supports.
+SUPPORTED_FUNCTIONS: dict[str, type] = {
+    "exp": sp.exp,
+    "log": sp.log,
+    "sin": sp.sin,
+    "cos": sp.cos,
+    "tan": sp.tan,
+    "asin": sp.asin,
+    "acos": sp.acos,
+    "atan": sp.atan,
+    "sinh": sp.sinh,
+    "cosh": sp.cosh,
+    "tanh": sp.tanh,
+    "asinh": sp.asinh,
+    "acosh": sp.acosh,
+    "atanh": sp.atanh,
+    "Abs": sp.Abs,
+    "sign": sp.sign,
+    "Max": sp.Max,
+    "Min": sp.Min,
+    "Heaviside": sp.Heaviside,
+    "Piecewise": sp.Piecewise,
+}
+
+_SUPPORTED_CLASSES = tuple(SUPPORTED_FUNCTIONS.values())
+_STRUCTURAL = (sp.Add, sp.Mul, sp.Pow, sp.Symbol, sp.Number, sp.NumberSymbol)
+_CONDITIONS = (sp.core.relational.Relational, sp.And, sp.Or, sp.Not, BooleanTrue, BooleanFalse)
+_SUPPORTED_TEXT = "+ - * / **, " + ", ".join(SUPPORTED_FUNCTIONS) + ", pi, E"
+
+
+def as_expr(value, what: str = "expr") -> sp.Expr:
+    """Return ``value`` as a SymPy expression, refusing text and plain numbers.
+
+    Raises:
+        ExpressionTypeError: for a ``str`` (pointing at :func:`symgrad.parse`), a
+            Python number, or anything that is not a SymPy expression.
+    """
+    if isinstance(value, str):
+        raise ExpressionTypeError(
+            f"{what} is the string {value!r}; symgrad does not evaluate text. "
+            f"Turn it into an expression first with symgrad.parse({value!r})."
+        )
+    if isinstance(value, sp.Basic) and isinstance(value, sp.Expr):
+        return value
+    if isinstance(value, (bool, int, float, complex)):
+        raise ExpressionTypeError(
+            f"{what} is the Python number {value!r}, not a SymPy expression; "
+            f"write it with symbols (e.g. sympy.Symbol('x')) or use symgrad.parse('...')."
+        )
+    raise ExpressionTypeError(
+        f"{what} must be a SymPy expression (or text given to symgrad.parse), "
+        f"got {type(value).__name__}."
+    )
+
+
+def as_symbols(values, what: str = "wrt") -> tuple[sp.Symbol, ...]:
+    """Return ``values`` as a tuple of distinct SymPy symbols.
+
+    A single symbol is accepted as a sequence of one.
+
+    Raises:
+        ExpressionTypeError: when ``values`` is text or holds something that is not a symbol.
+        ValueError: when a symbol is repeated.
+    """
+    if isinstance(values, str):
+        raise ExpressionTypeError(
+            f"{what} is the string {values!r}; give SymPy symbols, e.g. "
+            f"sympy.symbols({values!r}), or parse text with symgrad.parse."
+        )
+    if isinstance(values, sp.Symbol):
+        values = (values,)
+    if isinstance(values, sp.MatrixBase):
+        values = list(values)
+    if not isinstance(values, Iterable):
+        raise ExpressionTypeError(
+            f"{what} must be a sequence of SymPy symbols, got {type(values).__name__}."
+        )
+    out = tuple(values)
+    for i, s in enumerate(out):
+        if not isinstance(s, sp.Symbol):
+            hint = " (use symgrad.parse for text)" if isinstance(s, str) else ""
+            raise ExpressionTypeError(
+                f"{what}[{i}] must be a SymPy Symbol, got {type(s).__name__} {s!r}{hint}."
+            )
+    seen = set()
+    for s in out:
+        if s in seen:
+            raise ValueError(f"{what} names the symbol {s} twice; each symbol may appear once.")
+        seen.add(s)
+    return out
+
+
+def check_supported(expr: sp.Basic, stage: str = "symgrad") -> None:
+    """Raise :class:`UnsupportedFunctionError` naming the first unsupported construct."""
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, (_STRUCTURAL, _SUPPORTED_CLASSES, _CONDITIONS, sp.ExprCondPair)):
+            if isinstance(node, sp.Number) and not node.is_finite:
+                raise UnsupportedFunctionError(
+                    f"{stage} cannot use the non-finite constant {node} in an expression; "
+                    "symgrad works with finite float64 values."
+                )
+            if isinstance(node, sp.NumberSymbol) and node not in (sp.pi, sp.E):
+                raise UnsupportedFunctionError(
+                    f"{stage} does not support the constant {node}; supported: pi, E."
+                )
+            continue
+        name = getattr(node, "func", type(node)).__name__
+        raise UnsupportedFunctionError(
+            f"{stage} does not support the function {name} (in {node}); "
+            f"supported: {_SUPPORTED_TEXT}. Rewrite {name} with these."
+        )
+
+
+def _heaviside_zero(arg, *h0):
+    return sp.Heaviside(arg, h0[0] if h0 else sp.Integer(0))
+
+
+def canonicalize(expr: sp.Basic) -> sp.Basic:
+    """Make the kink conventions explicit: one-argument ``Heaviside(z)`` -> ``Heaviside(z, 0)``."""
+    if not expr.has(sp.Heaviside):
+        return expr
+    return expr.replace(
+        lambda e: isinstance(e, sp.Heaviside) and len(e.args) == 1,
+        lambda e: sp.Heaviside(e.args[0], 0),
+    )
+
+
+def realify(exprs: Sequence[sp.Basic]):
+    """Replace every symbol that is not known to be real by a real twin.
+
+    Returns ``(new_exprs, forward, backward)``: ``forward`` maps each caller symbol to
+    its real twin (symbols already real map to themselves), ``backward`` the reverse,
+    so results can be handed back in the caller's own symbols with ``xreplace``.
+    """
+    symbols = set()
+    for e in exprs:
+        symbols |= e.free_symbols
+    forward = {}
+    for s in sorted(symbols, key=sp.default_sort_key):
+        forward[s] = s if s.is_real else sp.Dummy(s.name, real=True)
+    replace = {s: r for s, r in forward.items() if s is not r}
+    backward = {r: s for s, r in replace.items()}
+    new = [e.xreplace(replace) if replace else e for e in exprs]
+    return new, forward, backward

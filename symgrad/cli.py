@@ -1,0 +1,4 @@
+"""Work in progress."""
+
+def main(*args, **kwargs):
+    raise NotImplementedError("main is not implemented yet")

@@ -1,0 +1,43 @@
+"""The exception hierarchy of symgrad.
+
+Every class also inherits the builtin exception a caller would expect
+(``ValueError``, ``TypeError``, ``NotImplementedError``), so code that catches
+the builtin keeps working. Messages say what was required, what came, and what
+to do.
+"""
+
+__all__ = [
+    "SymgradError",
+    "ExpressionTypeError",
+    "UnsupportedFunctionError",
+    "MissingSymbolError",
+    "InputError",
+    "ParseError",
+]
+
+
+class SymgradError(Exception):
+    """Base class of every error symgrad raises on purpose."""
+
+
+class ExpressionTypeError(SymgradError, TypeError):
+    """A value of the wrong type came where a SymPy expression or symbol was required."""
+
+
+class UnsupportedFunctionError(SymgradError, ValueError, NotImplementedError):
+    """An expression uses a function that some stage cannot handle.
+
+    The message names the SymPy class and lists the supported functions.
+    """
+
+
+class MissingSymbolError(SymgradError, ValueError):
+    """A free symbol of an expression is not among the declared arguments."""
+
+
+class InputError(SymgradError, ValueError):
+    """Numeric input (parameters, data columns) of the wrong shape, type or value."""
+
+
+class ParseError(SymgradError, ValueError):
+    """Text given to :func:`symgrad.parse` is not a supported math expression."""

@@ -1,0 +1,4 @@
+"""Work in progress."""
+
+def Adam(*args, **kwargs):
+    raise NotImplementedError("Adam is not implemented yet")
