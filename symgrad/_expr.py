@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import sympy as sp
-from sympy.logic.boolalg import Boolean, BooleanFalse, BooleanTrue
+from sympy.functions.elementary.piecewise import ExprCondPair
+from sympy.logic.boolalg import BooleanFalse, BooleanTrue
 
 from symgrad.errors import ExpressionTypeError, UnsupportedFunctionError
 
@@ -119,7 +120,7 @@ def as_symbols(values, what: str = "wrt") -> tuple[sp.Symbol, ...]:
 def check_supported(expr: sp.Basic, stage: str = "symgrad") -> None:
     """Raise :class:`UnsupportedFunctionError` naming the first unsupported construct."""
     for node in sp.preorder_traversal(expr):
-        if isinstance(node, (_STRUCTURAL, _SUPPORTED_CLASSES, _CONDITIONS, sp.ExprCondPair)):
+        if isinstance(node, (_STRUCTURAL, _SUPPORTED_CLASSES, _CONDITIONS, ExprCondPair)):
             if isinstance(node, sp.Number) and not node.is_finite:
                 raise UnsupportedFunctionError(
                     f"{stage} cannot use the non-finite constant {node} in an expression; "
