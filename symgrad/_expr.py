@@ -138,16 +138,17 @@ def check_supported(expr: sp.Basic, stage: str = "symgrad") -> None:
         )
 
 
-def _heaviside_zero(arg, *h0):
-    return sp.Heaviside(arg, h0[0] if h0 else sp.Integer(0))
-
-
 def canonicalize(expr: sp.Basic) -> sp.Basic:
-    """Make the kink conventions explicit: one-argument ``Heaviside(z)`` -> ``Heaviside(z, 0)``."""
+    """Make the kink conventions explicit: ``Heaviside(z)`` -> ``Heaviside(z, 0)``.
+
+    SymPy stores the one-argument ``Heaviside(z)`` as ``Heaviside(z, 1/2)``, so an
+    explicit second argument of exactly 1/2 cannot be told apart from it and is read
+    the same way; any other explicit second argument is kept.
+    """
     if not expr.has(sp.Heaviside):
         return expr
     return expr.replace(
-        lambda e: isinstance(e, sp.Heaviside) and len(e.args) == 1,
+        lambda e: isinstance(e, sp.Heaviside) and (len(e.args) == 1 or e.args[1] == sp.S.Half),
         lambda e: sp.Heaviside(e.args[0], 0),
     )
 
