@@ -1,10 +1,6 @@
-"""Work in progress."""
+"""Stage 1: SymPy expressions -> exact derivatives, as straight-line programs."""
 
-def gradient(*args, **kwargs):
-    raise NotImplementedError("gradient is not implemented yet")
+from symgrad.derive._api import Derivation, derive, gradient, hessian, jacobian
+from symgrad.derive._program import Program, linearize, reverse
 
-def jacobian(*args, **kwargs):
-    raise NotImplementedError("jacobian is not implemented yet")
-
-def hessian(*args, **kwargs):
-    raise NotImplementedError("hessian is not implemented yet")
+__all__ = ["Derivation", "Program", "derive", "gradient", "hessian", "jacobian", "linearize", "reverse"]

@@ -1,0 +1,198 @@
+"""A strict SymPy printer that writes float64 Python for Numba.
+
+One ``_print_<Class>`` method per construct, math functions in one table, every
+number a float literal, and conditionals as ``if``/``else`` expressions (never
+``select``), so Numba compiles branches that test one value at a time. Anything
+else is refused with an error that names the SymPy class.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+
+import sympy as sp
+from sympy.printing.pycode import PythonCodePrinter
+
+from symgrad.errors import UnsupportedFunctionError
+
+__all__ = ["KernelPrinter", "MATH_FUNCTIONS", "python_name"]
+
+#: SymPy function class name -> the ``math`` function Numba compiles for it.
+MATH_FUNCTIONS = {
+    "exp": "math.exp",
+    "log": "math.log",
+    "sin": "math.sin",
+    "cos": "math.cos",
+    "tan": "math.tan",
+    "asin": "math.asin",
+    "acos": "math.acos",
+    "atan": "math.atan",
+    "sinh": "math.sinh",
+    "cosh": "math.cosh",
+    "tanh": "math.tanh",
+    "asinh": "math.asinh",
+    "acosh": "math.acosh",
+    "atanh": "math.atanh",
+}
+
+_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def python_name(name: str, taken: set) -> str:
+    """A readable Python identifier for a symbol name, unique within ``taken``."""
+    base = name if _IDENTIFIER.match(name) and not keyword.iskeyword(name) else None
+    if base is None:
+        base = re.sub(r"\W+", "_", name).strip("_") or "s"
+        if not base[0].isalpha():
+            base = "s_" + base
+    if base in {"math", "numba", "np", "prange", "abs", "max", "min"} or re.match(r"^[ta]\d+$", base):
+        base = base + "_"
+    candidate, k = base, 1
+    while candidate in taken:
+        candidate = f"{base}_{k}"
+        k += 1
+    taken.add(candidate)
+    return candidate
+
+
+class KernelPrinter(PythonCodePrinter):
+    """Print one expression as a float64 Python expression.
+
+    Args:
+        names: maps every symbol that may occur to the Python name to print.
+    """
+
+    printmethod = "_symgrad_kernel"
+
+    def __init__(self, names: dict):
+        super().__init__({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": False})
+        self._names = names
+
+    # -- leaves ---------------------------------------------------------------
+    def _print_Symbol(self, expr):
+        try:
+            return self._names[expr]
+        except KeyError:
+            raise UnsupportedFunctionError(f"the printer was not told the name of symbol {expr}") from None
+
+    _print_Dummy = _print_Symbol
+
+    def _print_Integer(self, expr):
+        return repr(float(expr.p))
+
+    def _print_Rational(self, expr):
+        return repr(float(expr))
+
+    def _print_Float(self, expr):
+        return repr(float(expr))
+
+    def _print_Half(self, expr):
+        return "0.5"
+
+    def _print_Zero(self, expr):
+        return "0.0"
+
+    def _print_One(self, expr):
+        return "1.0"
+
+    def _print_NegativeOne(self, expr):
+        return "-1.0"
+
+    def _print_Pi(self, expr):
+        return "math.pi"
+
+    def _print_Exp1(self, expr):
+        return "math.e"
+
+    def _print_BooleanTrue(self, expr):
+        return "True"
+
+    def _print_BooleanFalse(self, expr):
+        return "False"
+
+    # -- arithmetic -----------------------------------------------------------
+    def _print_Pow(self, expr, rational=False):
+        base, exp = expr.args
+        b = self.parenthesize(base, sp.printing.precedence.PRECEDENCE["Pow"])
+        if exp.is_Integer and 1 <= abs(int(exp)) <= 4:
+            product = "*".join([b] * abs(int(exp)))
+            return product if exp > 0 else f"1.0/({product})"
+        if exp == sp.S.Half:
+            return f"math.sqrt({self._print(base)})"
+        if exp == -sp.S.Half:
+            return f"1.0/math.sqrt({self._print(base)})"
+        e = self.parenthesize(exp, sp.printing.precedence.PRECEDENCE["Pow"])
+        return f"{b}**{e}"
+
+    def _print_Function(self, expr):
+        name = expr.func.__name__
+        if name in MATH_FUNCTIONS:
+            args = ", ".join(self._print(a) for a in expr.args)
+            return f"{MATH_FUNCTIONS[name]}({args})"
+        raise UnsupportedFunctionError(
+            f"symgrad cannot compile the function {name} (in {expr}): it has no float64 "
+            f"translation; supported: {', '.join(MATH_FUNCTIONS)}, Abs, sign, Max, Min, "
+            "Heaviside, Piecewise. Rewrite it with these."
+        )
+
+    _print_exp = _print_log = _print_Function
+
+    def _print_Abs(self, expr):
+        return f"abs({self._print(expr.args[0])})"
+
+    def _print_sign(self, expr):
+        # 0.0*x keeps NaN a NaN and gives sign(0) = 0.
+        x = self._print(expr.args[0])
+        return f"(1.0 if {x} > 0.0 else (-1.0 if {x} < 0.0 else 0.0*{x}))"
+
+    def _print_Heaviside(self, expr):
+        x = self._print(expr.args[0])
+        h0 = self._print(expr.args[1]) if len(expr.args) > 1 else "0.0"
+        return f"(1.0 if {x} > 0.0 else (0.0 if {x} < 0.0 else ({h0} if {x} == 0.0 else {x})))"
+
+    def _minmax(self, expr, fn):
+        args = [self._print(a) for a in expr.args]
+        out = args[0]
+        for a in args[1:]:
+            out = f"{fn}({out}, {a})"
+        return out
+
+    def _print_Max(self, expr):
+        return self._minmax(expr, "max")
+
+    def _print_Min(self, expr):
+        return self._minmax(expr, "min")
+
+    def _print_Piecewise(self, expr):
+        pieces = list(expr.args)
+        if pieces[-1].cond == sp.true:
+            out = self._print(pieces.pop().expr)
+        else:
+            out = "math.nan"
+        for e, c in reversed(pieces):
+            out = f"({self._print(e)} if {self._print(c)} else {out})"
+        return out
+
+    def _print_Relational(self, expr):
+        ops = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+        return f"({self._print(expr.lhs)} {ops[expr.rel_op]} {self._print(expr.rhs)})"
+
+    def _print_And(self, expr):
+        return "(" + " and ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Or(self, expr):
+        return "(" + " or ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Not(self, expr):
+        return f"(not {self._print(expr.args[0])})"
+
+    def emptyPrinter(self, expr):
+        raise UnsupportedFunctionError(
+            f"symgrad cannot compile {type(expr).__name__} (in {expr}); it is not one of "
+            "the supported constructs (+ - * / **, exp, log, trig, hyperbolic, Abs, sign, "
+            "Max, Min, Heaviside, Piecewise)."
+        )
+
+    def _print_not_supported(self, expr):
+        return self.emptyPrinter(expr)

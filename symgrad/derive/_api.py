@@ -1,0 +1,136 @@
+"""Exact gradients, Jacobians and Hessians of SymPy expressions (api.md section 1)."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported, realify
+from symgrad.derive._program import Program, linearize, reverse
+
+__all__ = ["gradient", "jacobian", "hessian", "derive", "Derivation"]
+
+
+def _prepare(exprs, wrt, what):
+    exprs = [canonicalize(as_expr(e, what)) for e in exprs]
+    wrt = as_symbols(wrt, "wrt")
+    for e in exprs:
+        check_supported(e, "symgrad.derive")
+    return exprs, wrt
+
+
+class Derivation(Program):
+    """A :class:`Program` whose outputs are ``values + first derivatives (+ second)``.
+
+    Outputs are laid out as: the ``m`` values, then the ``m × n`` Jacobian row by row,
+    then (``order=2``, ``m = 1``) the ``n × n`` Hessian row by row.
+    """
+
+
+def derive(exprs, wrt, inputs=(), order: int = 1) -> Program:
+    """A straight-line program computing ``exprs``, their Jacobian and (order 2) Hessian.
+
+    The program is in the caller's symbols. ``inputs`` gives the argument order of the
+    program (defaults to ``wrt`` followed by the other free symbols, sorted by name).
+
+    Args:
+        exprs: scalar SymPy expressions ``f_1 … f_m``.
+        wrt: the symbols ``x_1 … x_n`` to differentiate with respect to.
+        inputs: every free symbol the program reads, in order.
+        order: 1 for values and Jacobian, 2 to add the Hessian (needs ``m = 1``).
+    """
+    exprs, wrt = _prepare(exprs, wrt, "expr")
+    real, forward, backward = realify(list(exprs) + list(wrt))
+    exprs, wrt_real = real[: len(exprs)], real[len(exprs):]
+    if not inputs:
+        free = set().union(*(e.free_symbols for e in exprs)) - set(wrt_real)
+        inputs = list(wrt) + sorted((backward.get(s, s) for s in free), key=sp.default_sort_key)
+    program = linearize(exprs, [forward.get(s, s) for s in inputs])
+    assignments = list(program.assignments)
+    jac = []
+    for out in program.outputs:
+        new, row = reverse(Program(program.inputs, tuple(assignments), ()), out, wrt_real)
+        assignments += new
+        jac += row
+    outputs = list(program.outputs) + jac
+    if order == 2:
+        if len(exprs) != 1:
+            raise ValueError("second derivatives are derived for one scalar expression at a time")
+        first = Program(program.inputs, tuple(assignments), ())
+        n = len(wrt_real)
+        hess = [[None] * n for _ in range(n)]
+        for i in range(n):
+            new, row = reverse(first, jac[i], wrt_real)
+            assignments += new
+            for j in range(i, n):
+                hess[i][j] = hess[j][i] = row[j]
+        outputs += [h for row in hess for h in row]
+    if backward:
+        assignments = [(t, rhs.xreplace(backward)) for t, rhs in assignments]
+        outputs = [o.xreplace(backward) for o in outputs]
+    return Derivation(tuple(inputs), tuple(assignments), tuple(outputs))
+
+
+def _matrix_input(exprs):
+    if isinstance(exprs, sp.MatrixBase):
+        return list(exprs), exprs.shape
+    if isinstance(exprs, (str, sp.Basic)) or not hasattr(exprs, "__iter__"):
+        return [exprs], None
+    exprs = list(exprs)
+    return exprs, (len(exprs), 1)
+
+
+def gradient(expr, wrt) -> sp.Matrix:
+    """Exact gradient of a scalar expression: an ``(n, 1)`` matrix of partials.
+
+    ``∇f = [∂f/∂x_1, …, ∂f/∂x_n]ᵀ`` for ``f = expr`` and ``x = wrt``.
+
+    Example:
+        >>> import sympy as sp, symgrad as sg
+        >>> x, y = sp.symbols("x y")
+        >>> sg.gradient(x**2 * sp.sin(y), [x, y])
+        Matrix([
+        [2*x*sin(y)],
+        [x**2*cos(y)]])
+    """
+    expr = as_expr(expr, "expr")
+    program = derive([expr], wrt)
+    values = program.expand()
+    return sp.Matrix(values[1:])
+
+
+def jacobian(exprs, wrt) -> sp.Matrix:
+    """Exact Jacobian ``J[i, j] = ∂f_i/∂x_j`` of a sequence (or matrix) of expressions.
+
+    Example:
+        >>> import sympy as sp, symgrad as sg
+        >>> r, phi = sp.symbols("r phi")
+        >>> sg.jacobian([r * sp.cos(phi), r * sp.sin(phi)], [r, phi])
+        Matrix([
+        [cos(phi), -r*sin(phi)],
+        [sin(phi),  r*cos(phi)]])
+    """
+    flat, _ = _matrix_input(exprs)
+    wrt = as_symbols(wrt, "wrt")
+    program = derive(flat, wrt)
+    values = program.expand()
+    m, n = len(flat), len(wrt)
+    return sp.Matrix(m, n, values[m:])
+
+
+def hessian(expr, wrt) -> sp.Matrix:
+    """Exact Hessian ``H[i, j] = ∂²f/∂x_i∂x_j``, an ``(n, n)`` symmetric matrix.
+
+    Example:
+        >>> import sympy as sp, symgrad as sg
+        >>> x, y = sp.symbols("x y")
+        >>> sg.hessian(x**3 * y, [x, y])
+        Matrix([
+        [6*x*y, 3*x**2],
+        [3*x**2,     0]])
+    """
+    expr = as_expr(expr, "expr")
+    wrt = as_symbols(wrt, "wrt")
+    program = derive([expr], wrt, order=2)
+    n = len(wrt)
+    values = program.expand()
+    return sp.Matrix(n, n, values[1 + n:])

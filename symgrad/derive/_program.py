@@ -1,0 +1,149 @@
+"""Straight-line programs, and reverse accumulation of derivatives over them.
+
+An expression tree with shared subexpressions is a DAG. ``linearize`` names every
+distinct non-atomic node once (``t = f(args)`` with atomic ``args``), so a program
+is as long as the DAG has nodes. ``reverse`` then walks the program backwards from
+one output, propagating adjoints ``a_t = d out / d t``::
+
+    a_out = 1,        a_s += a_t * d f / d s   for each assignment t = f(..., s, ...)
+
+Each local derivative ``d f / d s`` is taken of one small node, so the gradient
+program grows like the expression, not like ``n`` times the expression (calling
+``diff`` once per parameter on the whole tree does the latter). The results are
+exact SymPy expressions; ``Program.expand`` substitutes the temporaries back.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass
+
+import sympy as sp
+from sympy.functions.elementary.piecewise import ExprCondPair
+
+from symgrad.derive._rules import local_derivative
+
+__all__ = ["Program", "linearize", "reverse"]
+
+_counter = itertools.count()
+
+
+def _temporary(prefix: str = "t") -> sp.Dummy:
+    return sp.Dummy(f"{prefix}{next(_counter)}", real=True)
+
+
+@dataclass(frozen=True)
+class Program:
+    """A straight-line program: ``assignments`` run in order, then ``outputs`` are read.
+
+    Attributes:
+        inputs: the free symbols the program reads, in argument order.
+        assignments: ``(temporary, expression)`` pairs; each expression uses inputs
+            and earlier temporaries only.
+        outputs: expressions over inputs and temporaries.
+    """
+
+    inputs: tuple
+    assignments: tuple
+    outputs: tuple
+
+    def __repr__(self) -> str:
+        return (
+            f"Program(inputs={list(self.inputs)}, assignments={len(self.assignments)}, "
+            f"outputs={len(self.outputs)})"
+        )
+
+    def expand(self) -> list[sp.Expr]:
+        """The outputs with every temporary substituted back (closed form)."""
+        env: dict = {}
+        for t, rhs in self.assignments:
+            env[t] = rhs.xreplace(env)
+        return [out.xreplace(env) for out in self.outputs]
+
+    def operation_count(self) -> int:
+        """Number of SymPy operations in the assignments and outputs (a size measure)."""
+        exprs = [rhs for _, rhs in self.assignments] + list(self.outputs)
+        return sum(sp.count_ops(e, visual=False) for e in exprs)
+
+
+def linearize(exprs, inputs) -> Program:
+    """Name every distinct non-atomic subexpression once, in dependency order.
+
+    Conditions of ``Piecewise`` stay inline (they are printed as ``if`` tests);
+    their expression operands are linearized like everything else.
+    """
+    memo: dict = {}
+    assignments: list = []
+    for root in exprs:
+        stack = [(root, False)]
+        while stack:
+            node, ready = stack.pop()
+            if node.is_Atom or node in memo:
+                continue
+            if not ready:
+                stack.append((node, True))
+                stack.extend((a, False) for a in reversed(node.args) if not a.is_Atom and a not in memo)
+                continue
+            args = [a if a.is_Atom else memo[a] for a in node.args]
+            rebuilt = node.func(*args)
+            if isinstance(node, sp.Expr) and not isinstance(node, ExprCondPair):
+                if rebuilt.is_Atom:
+                    memo[node] = rebuilt
+                else:
+                    t = _temporary()
+                    assignments.append((t, rebuilt))
+                    memo[node] = t
+            else:  # a condition, or an (expression, condition) pair: kept inline
+                memo[node] = rebuilt
+    outputs = tuple(e if e.is_Atom else memo[e] for e in exprs)
+    return Program(tuple(inputs), tuple(assignments), outputs)
+
+
+def _active(program: Program, wrt) -> set:
+    """Symbols whose value depends on ``wrt`` (forward activity analysis)."""
+    active = set(wrt)
+    for t, rhs in program.assignments:
+        if not active.isdisjoint(rhs.free_symbols):
+            active.add(t)
+    return active
+
+
+def reverse(program: Program, output: sp.Expr, wrt) -> tuple[list, list]:
+    """Adjoint assignments and the gradient of ``output`` with respect to ``wrt``.
+
+    Returns ``(assignments, gradient)``: new assignments to append to
+    ``program.assignments`` and one expression per symbol of ``wrt``.
+    """
+    active = _active(program, wrt)
+    order = {s: i for i, s in enumerate(program.inputs)}
+    order.update({t: len(order) + i for i, (t, _) in enumerate(program.assignments)})
+    contributions: dict = defaultdict(list)
+    new: list = []
+
+    def total(terms):
+        if not terms:
+            return sp.S.Zero
+        value = sp.Add(*terms)
+        if value.is_Atom:
+            return value
+        a = _temporary("a")
+        new.append((a, value))
+        return a
+
+    if output in active:
+        contributions[output].append(sp.S.One)
+    elif not output.is_Atom:  # an expression over the program's symbols
+        for s in sorted(output.free_symbols & active, key=order.__getitem__):
+            contributions[s].append(local_derivative(output, s, None))
+    for t, rhs in reversed(program.assignments):
+        terms = contributions.pop(t, None)
+        if not terms:
+            continue
+        adjoint = total(terms)
+        for s in sorted(rhs.free_symbols & active, key=order.__getitem__):
+            d = local_derivative(rhs, s, t)
+            if d != 0:
+                contributions[s].append(d if adjoint == 1 else adjoint * d)
+    gradient = [total(contributions.get(w, [])) for w in wrt]
+    return new, gradient
