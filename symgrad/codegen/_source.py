@@ -125,7 +125,7 @@ def pointwise_source(program, args, outputs, what: str) -> KernelSource:
     return KernelSource(what, text, ("scalar", "vector"), (), len(body))
 
 
-def objective_source(program, params, data, outputs, what: str, hessian_outputs=None) -> KernelSource:
+def objective_source(program, params, data, outputs, what: str, kind: str = "vg") -> KernelSource:
     """Module of fused loops accumulating ``outputs`` (value, gradient…) over samples.
 
     Functions (``theta`` the parameter vector, ``cols`` a tuple of data columns):
@@ -136,19 +136,14 @@ def objective_source(program, params, data, outputs, what: str, hessian_outputs=
       sums of each output and, last, the sum of the data (non-finite when a value is).
     - without data: ``{kind}(theta, out)`` writes the outputs.
 
-    ``kind`` is ``vg`` for ``outputs``; with ``hessian_outputs``, ``hess`` functions
-    accumulate those too (into ``out`` rows, which suits their larger count).
+    ``kind`` prefixes the function names (``vg`` for value and gradient, ``v`` for
+    the value alone, ``hess`` for second derivatives).
     """
     namer = _Namer(list(params) + list(data))
     body, results = _body(program, outputs, namer)
     unpack = [f"{namer.names[p]} = _theta[{k}]" for k, p in enumerate(params)]
     functions, parallel, lines = [], [], []
-    kinds = [("vg", body, results)]
-    if hessian_outputs is not None:
-        hnamer = _Namer(list(params) + list(data))
-        hbody, hresults = _body(program, hessian_outputs, hnamer)
-        kinds.append(("hess", hbody, hresults))
-    for kind, body_k, results_k in kinds:
+    for body_k, results_k in [(body, results)]:
         if not data:
             lines += [f"def {kind}(_theta, _out):"] + _indent(unpack + body_k, 1)
             lines += [f"    _out[{k}] = {r}" for k, r in enumerate(results_k)] + ["", ""]

@@ -1,7 +1,17 @@
-"""Work in progress."""
+"""Stage 3: generated source -> Numba functions, cached on disk across processes."""
 
-def compile(*args, **kwargs):
-    raise NotImplementedError("compile is not implemented yet")
+from symgrad.jit._cache import CacheWarning, cache_dir, load_module, source_key
+from symgrad.jit._kernel import Kernel, check_arguments, compile
+from symgrad.jit._options import DEFAULT_OPTIONS, JitOptions
 
-def Kernel(*args, **kwargs):
-    raise NotImplementedError("Kernel is not implemented yet")
+__all__ = [
+    "CacheWarning",
+    "DEFAULT_OPTIONS",
+    "JitOptions",
+    "Kernel",
+    "cache_dir",
+    "check_arguments",
+    "compile",
+    "load_module",
+    "source_key",
+]

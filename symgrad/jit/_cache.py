@@ -1,0 +1,144 @@
+"""Generated source on disk -> a module of Numba functions, cached across processes.
+
+Numba caches machine code only for functions defined in a file (``exec`` of a
+string has "no locator available"). So each generated module is written to
+``<cache dir>/symgrad_<hash>.py``, named by the SHA-256 of its text, the
+``JitOptions`` and the versions of Python, symgrad, Numba and NumPy; it is
+imported as a module registered in ``sys.modules``, and its functions are wrapped
+with ``numba.njit(cache=True)``. Numba keeps the machine code in ``__pycache__``
+beside the file, so a new process that builds the same kernel compiles nothing.
+
+Concurrency and damage: a file is created with a hard link from a private temporary
+file, which fails (harmlessly) when another process created it first, so a file is
+never half-written or rewritten under a reader; a file whose text is not what its
+name promises is replaced. When the directory cannot be written, kernels are built
+in memory (compiled anew by each process) after one ``CacheWarning``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import linecache
+import os
+import sys
+import tempfile
+import types
+import warnings
+from pathlib import Path
+
+import numba
+import numpy as np
+
+from symgrad.jit._options import DEFAULT_OPTIONS, JitOptions
+
+__all__ = ["CacheWarning", "cache_dir", "load_module", "source_key"]
+
+_VERSION = "0.1.0"
+_warned = False
+
+
+class CacheWarning(UserWarning):
+    """The kernel cache directory cannot be used; kernels are compiled in memory."""
+
+
+def cache_dir() -> Path:
+    """The cache directory: ``$SYMGRAD_CACHE_DIR``, else the user's cache folder."""
+    env = os.environ.get("SYMGRAD_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "symgrad"
+
+
+def source_key(text: str, options: JitOptions = DEFAULT_OPTIONS) -> str:
+    """SHA-256 of everything a compiled kernel depends on."""
+    h = hashlib.sha256()
+    for part in (
+        text,
+        options.key(),
+        _VERSION,
+        numba.__version__,
+        np.__version__,
+        sys.version,
+    ):
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _write(directory: Path, name: str, text: str) -> Path | None:
+    """Create ``directory/name`` with ``text`` unless it exists intact; None if impossible."""
+    path = directory / name
+    try:
+        if path.exists():
+            if path.read_text(encoding="utf-8") == text:
+                return path
+            path.unlink()  # damaged: rebuilt below
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".py")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass  # another process won the race with the same text
+        finally:
+            os.unlink(tmp)
+        return path
+    except OSError as exc:
+        global _warned
+        if not _warned:
+            _warned = True
+            warnings.warn(
+                f"symgrad cannot write its kernel cache in {directory} ({exc.strerror or exc}); "
+                "kernels will be compiled in memory by every process. Set SYMGRAD_CACHE_DIR "
+                "to a writable directory to cache them.",
+                CacheWarning,
+                stacklevel=4,
+            )
+        return None
+
+
+def _import_file(module_name: str, path: Path) -> types.ModuleType:
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _import_text(module_name: str, text: str, key: str) -> types.ModuleType:
+    # Our own generated text, never user input; registered in linecache so that
+    # tracebacks and inspect show it.
+    filename = f"<symgrad-kernel-{key[:16]}>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    module = types.ModuleType(module_name)
+    module.__file__ = filename
+    exec(compile(text, filename, "exec"), module.__dict__)  # noqa: S102
+    return module
+
+
+def load_module(source, options: JitOptions = DEFAULT_OPTIONS) -> types.ModuleType:
+    """Import the module of a ``KernelSource`` with its functions wrapped by ``numba.njit``.
+
+    Numba compiles each function on its first call (or loads it from the cache).
+    """
+    key = source_key(source.text, options)
+    module_name = f"symgrad_kernel_{key[:24]}"
+    module = sys.modules.get(module_name)
+    if module is not None:
+        return module
+    path = _write(cache_dir(), f"symgrad_{key[:24]}.py", source.text) if options.cache else None
+    if path is not None:
+        module = _import_file(module_name, path)
+        cache = True
+    else:
+        module = _import_text(module_name, source.text, key)
+        cache = False
+    for name in source.functions:
+        kwargs = options.numba_kwargs(parallel=name in source.parallel)
+        kwargs["cache"] = cache
+        setattr(module, name, numba.njit(**kwargs)(getattr(module, name)))
+    sys.modules[module_name] = module
+    return module

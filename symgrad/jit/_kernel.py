@@ -1,0 +1,144 @@
+"""``compile``: SymPy expressions -> a Numba ``Kernel`` that broadcasts like NumPy."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import sympy as sp
+
+from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported
+from symgrad.codegen import pointwise_source
+from symgrad.derive import derive
+from symgrad.errors import InputError, MissingSymbolError
+from symgrad.jit._cache import load_module
+from symgrad.jit._options import DEFAULT_OPTIONS, JitOptions
+
+__all__ = ["Kernel", "compile", "check_arguments"]
+
+
+def check_arguments(exprs, args, what: str = "args") -> None:
+    """Raise ``MissingSymbolError`` naming the free symbols of ``exprs`` not in ``args``."""
+    free = set().union(*(e.free_symbols for e in exprs)) if exprs else set()
+    missing = sorted(free - set(args), key=sp.default_sort_key)
+    if missing:
+        names = ", ".join(str(s) for s in missing)
+        raise MissingSymbolError(
+            f"the expression uses {names}, which {'is' if len(missing) == 1 else 'are'} not in "
+            f"{what} {list(args)}; add {'it' if len(missing) == 1 else 'them'} to {what}."
+        )
+
+
+def _flatten(expr):
+    """Expressions in order, and the shape of one output (``()`` for a scalar)."""
+    if isinstance(expr, sp.MatrixBase):
+        m, n = expr.shape
+        shape = (m,) if n == 1 else (m, n)
+        return [as_expr(e, "expr entry") for e in expr], shape
+    if isinstance(expr, (list, tuple)):
+        if not expr:
+            raise ValueError("compile needs at least one expression; got an empty list.")
+        return [as_expr(e, f"expr[{i}]") for i, e in enumerate(expr)], (len(expr),)
+    return [as_expr(expr)], ()
+
+
+class Kernel:
+    """A compiled function of ``args`` returning the values of one or more expressions.
+
+    Call it with one value per symbol of ``args``: floats give a float (or an array
+    of the expression's shape); arrays broadcast like NumPy and give
+    ``broadcast shape + expression shape``.
+
+    Attributes:
+        args: the argument symbols, in call order.
+        source: the generated Python source that Numba compiles.
+        shape: the shape of one output: ``()`` scalar, ``(n,)`` list or column, ``(m, n)``.
+    """
+
+    def __init__(self, exprs, args, shape, options: JitOptions = DEFAULT_OPTIONS):
+        self.args = tuple(args)
+        self.shape = tuple(shape)
+        self.exprs = tuple(exprs)
+        program = derive(list(exprs), (), inputs=self.args)
+        names = ", ".join(str(a) for a in self.args)
+        self._source = pointwise_source(program, self.args, program.outputs, f"compile(..., [{names}])")
+        self._module = load_module(self._source, options)
+        self._size = len(exprs)
+
+    @property
+    def source(self) -> str:
+        """The generated Python source text."""
+        return self._source.text
+
+    def __repr__(self) -> str:
+        shape = "scalar" if not self.shape else f"shape {self.shape}"
+        return f"Kernel(args={list(self.args)}, {shape}, statements={self._source.statements})"
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<p><code>{html.escape(repr(self))}</code></p><pre>{html.escape(self.source)}</pre>"
+
+    def __call__(self, *values):
+        if len(values) != len(self.args):
+            names = ", ".join(str(a) for a in self.args)
+            raise TypeError(
+                f"this kernel takes {len(self.args)} value(s), one per symbol of args ({names}); "
+                f"got {len(values)}."
+            )
+        if all(isinstance(v, numbers.Real) and not isinstance(v, np.ndarray) for v in values):
+            result = self._module.scalar(*(float(v) for v in values))
+            return float(result) if not self.shape else np.asarray(result, dtype=np.float64).reshape(self.shape)
+        arrays = []
+        for a, v in zip(self.args, values):
+            try:
+                arr = np.asarray(v, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise InputError(
+                    f"the value for {a} is not numeric ({type(v).__name__}); give a float or an array of floats."
+                ) from None
+            arrays.append(arr)
+        try:
+            shape = np.broadcast_shapes(*(a.shape for a in arrays))
+        except ValueError:
+            shapes = ", ".join(f"{s}: {a.shape}" for s, a in zip(self.args, arrays))
+            raise InputError(f"the argument arrays do not broadcast together ({shapes}).") from None
+        flat = [np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1) for a in arrays]
+        size = int(np.prod(shape, dtype=np.int64))
+        out = np.empty((size, self._size))
+        if size:
+            self._module.vector(*flat, out)
+        return out.reshape(tuple(shape) + self.shape)
+
+
+def compile(expr, args, *, options: JitOptions = DEFAULT_OPTIONS) -> Kernel:
+    """Compile an expression (a list of them, or a matrix) of ``args`` with Numba.
+
+    Args:
+        expr: a scalar SymPy expression, a list of expressions, or a ``sympy.Matrix``.
+        args: the symbols, in call order; every free symbol of ``expr`` must be one.
+        options: Numba settings (see :class:`symgrad.jit.JitOptions`).
+
+    Returns:
+        A :class:`Kernel`.
+
+    Raises:
+        MissingSymbolError: a symbol of ``expr`` is not in ``args`` (named).
+        UnsupportedFunctionError: a function with no float64 translation (named).
+
+    Example:
+        >>> import sympy as sp, symgrad as sg
+        >>> x, y = sp.symbols("x y")
+        >>> k = sg.compile(x**2 * sp.sin(y), [x, y])
+        >>> round(k(2.0, 0.5), 12)
+        1.917702154417
+        >>> k([1.0, 2.0], 0.0).tolist()
+        [0.0, 0.0]
+    """
+    exprs, shape = _flatten(expr)
+    args = as_symbols(args, "args")
+    exprs = [canonicalize(e) for e in exprs]
+    for e in exprs:
+        check_supported(e, "symgrad.compile")
+    check_arguments(exprs, args)
+    return Kernel(exprs, args, shape, options)

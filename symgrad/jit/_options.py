@@ -1,0 +1,54 @@
+"""Every Numba option symgrad uses, in one place.
+
+``JitOptions`` is part of the cache key, so changing an option never loads a
+kernel compiled under another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+__all__ = ["JitOptions", "DEFAULT_OPTIONS"]
+
+
+@dataclass(frozen=True)
+class JitOptions:
+    """How generated kernels are compiled.
+
+    Attributes:
+        cache: keep Numba's machine code on disk beside the generated module, so a
+            new process loads it instead of compiling (see ``symgrad.jit`` caching).
+        parallel: let the fused data loops run their blocks on all threads
+            (``prange``); the serial twin is used for small data and mini-batches.
+        fastmath: off. It lets LLVM assume no NaN or infinity, which changes the
+            results at exactly the points where gradient checks and divergence
+            detection need them.
+        error_model: ``"numpy"``: ``1.0/0.0`` gives ``inf`` (and ``0.0/0.0`` NaN) as in
+            NumPy, instead of raising ``ZeroDivisionError`` inside a loop.
+        boundscheck: off; generated indices are in range by construction.
+        nogil: release the GIL while a kernel runs, so threads can share work.
+    """
+
+    cache: bool = True
+    parallel: bool = True
+    fastmath: bool = False
+    error_model: str = "numpy"
+    boundscheck: bool = False
+    nogil: bool = True
+
+    def numba_kwargs(self, parallel: bool = False) -> dict:
+        """Keyword arguments for ``numba.njit`` (``parallel`` only for prange loops)."""
+        return {
+            "cache": self.cache,
+            "parallel": bool(parallel and self.parallel),
+            "fastmath": self.fastmath,
+            "error_model": self.error_model,
+            "boundscheck": self.boundscheck,
+            "nogil": self.nogil,
+        }
+
+    def key(self) -> str:
+        return repr(sorted(asdict(self).items()))
+
+
+DEFAULT_OPTIONS = JitOptions()
