@@ -1,4 +1,256 @@
-"""Work in progress."""
+"""``Objective``: a scalar loss over parameters and, optionally, data (api.md section 3).
 
-def Objective(*args, **kwargs):
-    raise NotImplementedError("Objective is not implemented yet")
+With data symbols the objective is the mean of the per-sample expression::
+
+    L(θ) = (1/N) Σ_i f(θ, x_i),     ∇L(θ) = (1/N) Σ_i ∇_θ f(θ, x_i)
+
+and one compiled pass over the samples adds up the value and every partial in
+scalar accumulators (no N × n temporary), in blocks that run on all threads.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+import sympy as sp
+
+from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported
+from symgrad.codegen import BLOCK, objective_source
+from symgrad.derive import derive
+from symgrad.errors import InputError
+from symgrad.jit import DEFAULT_OPTIONS, JitOptions, check_arguments, load_module
+
+__all__ = ["Objective", "Data"]
+
+
+class Data:
+    """Validated data columns, ready for the kernels (see :meth:`Objective.prepare`).
+
+    Attributes:
+        columns: tuple of C-contiguous float64 arrays, one per data symbol.
+        n: number of samples.
+    """
+
+    __slots__ = ("columns", "n", "symbols")
+
+    def __init__(self, columns, n, symbols):
+        self.columns = columns
+        self.n = n
+        self.symbols = symbols
+
+    def __repr__(self) -> str:
+        return f"Data({len(self.columns)} columns ({', '.join(map(str, self.symbols))}), n={self.n})"
+
+    def find_non_finite(self) -> None:
+        """Raise ``InputError`` naming the first column holding NaN or infinity."""
+        for s, col in zip(self.symbols, self.columns):
+            bad = np.flatnonzero(~np.isfinite(col))
+            if bad.size:
+                i = int(bad[0])
+                raise InputError(
+                    f"data column {s!s} holds {float(col[i])!r} at row {i} ({bad.size} non-finite value(s)); "
+                    "remove or impute those rows before fitting."
+                )
+
+
+def _column(symbol, value, k):
+    if isinstance(value, np.ndarray) and value.dtype == np.float64 and value.ndim == 1:
+        return value if value.flags.c_contiguous else np.ascontiguousarray(value)
+    if isinstance(value, (str, bytes)):
+        raise InputError(f"data column {symbol} (column {k}) is text, not numbers.")
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        raise InputError(
+            f"data column {symbol} (column {k}) is not numeric (dtype {arr.dtype}); "
+            "give an array of numbers (integers are converted to float64)."
+        )
+    if arr.ndim != 1:
+        raise InputError(
+            f"data column {symbol} (column {k}) must be 1-D with one entry per sample; got shape {arr.shape}."
+        )
+    return np.ascontiguousarray(arr, dtype=np.float64)
+
+
+class Objective:
+    """A scalar loss of ``params``, averaged over the samples of ``data`` if any.
+
+    ``L(θ) = mean_i f(θ, x_i)`` for ``f = expr``, ``θ = params``, ``x = data``.
+
+    Args:
+        expr: scalar SymPy expression (the per-sample loss).
+        params: the symbols to differentiate, in vector order.
+        data: the symbols bound to data columns, in column order.
+        options: Numba settings (:class:`symgrad.jit.JitOptions`).
+
+    Raises:
+        MissingSymbolError: a free symbol of ``expr`` is in neither ``params`` nor ``data``.
+
+    Example:
+        >>> import numpy as np, sympy as sp, symgrad as sg
+        >>> w, b, x, y = sp.symbols("w b x y")
+        >>> obj = sg.Objective((w * x + b - y) ** 2, [w, b], data=[x, y])
+        >>> value, grad = obj.value_and_grad([1.0, 0.0], np.array([1.0, 2.0]), np.array([1.0, 4.0]))
+        >>> value, grad.tolist()
+        (2.0, [-4.0, -2.0])
+    """
+
+    def __init__(self, expr, params, data=(), *, options: JitOptions = DEFAULT_OPTIONS):
+        expr = canonicalize(as_expr(expr, "expr"))
+        self.params = as_symbols(params, "params")
+        self.data = as_symbols(data, "data")
+        both = set(self.params) & set(self.data)
+        if both:
+            raise ValueError(f"{', '.join(map(str, both))} cannot be both a parameter and a data symbol.")
+        if not self.params:
+            raise ValueError("an Objective needs at least one parameter symbol in params.")
+        check_supported(expr, "symgrad.Objective")
+        check_arguments([expr], self.params + self.data, "params + data")
+        self.expr = expr
+        self._options = options
+        inputs = self.params + self.data
+        self._program = derive([expr], self.params, inputs=inputs)
+        n = len(self.params)
+        value = self._program.outputs[0]
+        what = f"Objective({len(self.params)} params, {len(self.data)} data)"
+        self._vg_source = objective_source(self._program, self.params, self.data, self._program.outputs, what)
+        self._vg = load_module(self._vg_source, options)
+        self._v = load_module(objective_source(self._program, self.params, self.data, (value,), what, kind="v"), options)
+        self._n = n
+
+    def __repr__(self) -> str:
+        return f"Objective({self.expr}, params={list(self.params)}, data={list(self.data)})"
+
+    @functools.cached_property
+    def gradient_expr(self) -> sp.Matrix:
+        """Exact gradient of the per-sample ``expr`` as an ``(n, 1)`` SymPy matrix."""
+        return sp.Matrix(self._program.expand()[1:])
+
+    @functools.cached_property
+    def _hess(self):
+        program = derive([self.expr], self.params, inputs=self.params + self.data, order=2)
+        n = self._n
+        hess = program.outputs[1 + n:]
+        upper = [hess[i * n + j] for i in range(n) for j in range(i, n)]
+        what = f"Objective Hessian ({n} params, {len(self.data)} data)"
+        return load_module(objective_source(program, self.params, self.data, upper, what, kind="hess"), self._options)
+
+    @property
+    def source(self) -> str:
+        """The generated source of the value-and-gradient kernels."""
+        return self._vg_source.text
+
+    # -- validation -------------------------------------------------------------
+    def _theta(self, theta) -> np.ndarray:
+        if isinstance(theta, (str, bytes)):
+            raise InputError("theta must be numbers, one per parameter, not text.")
+        try:
+            arr = np.asarray(theta, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise InputError(f"theta must be {self._n} numbers ({self._names()}); got {theta!r}.") from None
+        if arr.shape != (self._n,):
+            raise InputError(
+                f"theta must have shape ({self._n},), one entry per parameter ({self._names()}); "
+                f"got shape {arr.shape}."
+            )
+        return np.ascontiguousarray(arr)
+
+    def _names(self) -> str:
+        return ", ".join(str(p) for p in self.params)
+
+    def prepare(self, *columns, check_finite: bool = True) -> Data:
+        """Validate data columns once; the result is passed to the ``batch_*`` methods.
+
+        Raises:
+            InputError: wrong number of columns, non-numeric, not 1-D, unequal lengths,
+                empty, or (with ``check_finite``) NaN or infinity, naming the column.
+        """
+        if len(columns) == 1 and isinstance(columns[0], Data):
+            return columns[0]
+        if len(columns) != len(self.data):
+            if not self.data:
+                raise InputError(f"this objective has no data symbols, but {len(columns)} column(s) were given.")
+            names = ", ".join(map(str, self.data))
+            raise InputError(
+                f"expected {len(self.data)} data column(s), one per data symbol ({names}); got {len(columns)}."
+            )
+        cols = tuple(_column(s, c, k) for k, (s, c) in enumerate(zip(self.data, columns)))
+        lengths = {len(c) for c in cols}
+        if len(lengths) > 1:
+            detail = ", ".join(f"{s}: {len(c)}" for s, c in zip(self.data, cols))
+            raise InputError(f"data columns must all have the same length; got {detail}.")
+        n = len(cols[0]) if cols else 0
+        if self.data and n == 0:
+            raise InputError("data columns are empty; an objective over data needs at least one sample.")
+        data = Data(cols, n, self.data)
+        if check_finite:
+            data.find_non_finite()
+        return data
+
+    # -- kernels ------------------------------------------------------------------
+    def _run(self, module, kind, width, theta, data, indices):
+        if not self.data:
+            out = np.empty(width)
+            getattr(module, kind)(theta, out)
+            return out
+        if indices is None:
+            n = data.n
+            out = np.empty((-(-n // BLOCK), width + 1))
+            parallel = out.shape[0] > 1 and self._options.parallel
+            getattr(module, f"{kind}_all_par" if parallel else f"{kind}_all")(theta, data.columns, n, out)
+        else:
+            n = len(indices)
+            out = np.empty((-(-n // BLOCK), width + 1))
+            getattr(module, f"{kind}_idx")(theta, data.columns, indices, out)
+        sums = out.sum(axis=0) if out.shape[0] > 1 else out[0]
+        if not math.isfinite(sums[-1]):
+            data.find_non_finite()
+        return sums[:-1] / n
+
+    def batch_value_and_grad(self, theta: np.ndarray, data: Data | None = None, indices=None):
+        """Mean value and gradient over all samples, or those at ``indices`` (int64).
+
+        The hot path of training loops: ``theta`` must already be a float64
+        ``ndarray`` of shape ``(n,)`` and ``data`` the result of :meth:`prepare`.
+        """
+        r = self._run(self._vg, "vg", self._n + 1, theta, data, indices)
+        return float(r[0]), r[1:]
+
+    def batch_value(self, theta: np.ndarray, data: Data | None = None, indices=None) -> float:
+        """Mean value over all samples, or those at ``indices``; see :meth:`batch_value_and_grad`."""
+        return float(self._run(self._v, "v", 1, theta, data, indices)[0])
+
+    # -- api.md section 3 -----------------------------------------------------------
+    def value(self, theta, *columns) -> float:
+        """The mean loss ``L(θ)``."""
+        return self.batch_value(self._theta(theta), self.prepare(*columns, check_finite=False))
+
+    def grad(self, theta, *columns) -> np.ndarray:
+        """The gradient ``∇L(θ)``, an array of shape ``(n,)``."""
+        return self.value_and_grad(theta, *columns)[1]
+
+    def value_and_grad(self, theta, *columns):
+        """``(L(θ), ∇L(θ))`` from one fused pass over the data."""
+        return self.batch_value_and_grad(self._theta(theta), self.prepare(*columns, check_finite=False))
+
+    def hessian(self, theta, *columns) -> np.ndarray:
+        """The Hessian ``∇²L(θ)``, an ``(n, n)`` symmetric array."""
+        theta = self._theta(theta)
+        data = self.prepare(*columns, check_finite=False)
+        n = self._n
+        upper = self._run(self._hess, "hess", n * (n + 1) // 2, theta, data, None)
+        h = np.empty((n, n))
+        rows, cols = np.triu_indices(n)
+        h[rows, cols] = upper
+        h[cols, rows] = upper
+        return h
+
+    def check(self, theta, *columns, rtol: float = 1e-6, atol: float = 1e-8):
+        """Cross-check the compiled gradient against autograd and finite differences.
+
+        Returns a :class:`symgrad.GradientCheck`; see :func:`symgrad.check_gradient`.
+        """
+        from symgrad.check import check_objective
+
+        return check_objective(self, self._theta(theta), self.prepare(*columns).columns, rtol=rtol, atol=atol)
