@@ -1,10 +1,66 @@
-"""Work in progress."""
+"""Optimizers as (init, update) pairs, and the ``minimize`` / ``fit`` loops on top.
 
-def minimize(*args, **kwargs):
-    raise NotImplementedError("minimize is not implemented yet")
+Blocks (``scale_by_adam``, ``trace``, ...) compose with ``chain`` into the named
+optimizers of ``sg.optim``; ``minimize`` and ``fit`` drive any of them with the
+exact gradients of an ``sg.Objective``.
+"""
 
-def fit(*args, **kwargs):
-    raise NotImplementedError("fit is not implemented yet")
+from symgrad.optimize._alias import SGD, Adagrad, Adam, AdamW, GradientDescent, RMSProp
+from symgrad.optimize._base import EmptyState, GradientTransformation, Oracle, apply_updates, chain
+from symgrad.optimize._loops import fit, minimize
+from symgrad.optimize._result import Result
+from symgrad.optimize._schedules import (
+    constant_schedule,
+    cosine_schedule,
+    exponential_schedule,
+    step_schedule,
+)
+from symgrad.optimize._transforms import (
+    ScaleByAdamState,
+    ScaleByLearningRateState,
+    ScaleByRmsState,
+    ScaleByRssState,
+    TraceState,
+    add_decayed_weights,
+    clip_by_global_norm,
+    scale,
+    scale_by_adam,
+    scale_by_learning_rate,
+    scale_by_rms,
+    scale_by_rss,
+    trace,
+)
 
-def Result(*args, **kwargs):
-    raise NotImplementedError("Result is not implemented yet")
+__all__ = [
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "EmptyState",
+    "GradientDescent",
+    "GradientTransformation",
+    "Oracle",
+    "RMSProp",
+    "Result",
+    "ScaleByAdamState",
+    "ScaleByLearningRateState",
+    "ScaleByRmsState",
+    "ScaleByRssState",
+    "TraceState",
+    "add_decayed_weights",
+    "apply_updates",
+    "chain",
+    "clip_by_global_norm",
+    "constant_schedule",
+    "cosine_schedule",
+    "exponential_schedule",
+    "fit",
+    "minimize",
+    "scale",
+    "scale_by_adam",
+    "scale_by_learning_rate",
+    "scale_by_rms",
+    "scale_by_rss",
+    "step_schedule",
+    "trace",
+]

@@ -1,0 +1,273 @@
+"""The convenience loops ``minimize`` (no data) and ``fit`` (mean loss over data)."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+from symgrad.errors import InputError
+from symgrad.optimize._base import Oracle
+from symgrad.optimize._checkpoint import load_checkpoint, save_checkpoint
+from symgrad.optimize._problem import (
+    as_objective,
+    check_count,
+    check_tol,
+    check_x0,
+    default_optimizer,
+    no_data_oracle,
+)
+from symgrad.optimize._result import Result, make_result
+
+__all__ = ["fit", "minimize"]
+
+
+def _diverged(loss: float, where: str) -> str:
+    return f"diverged: the loss became {loss} at {where}; x holds the last parameters with a finite loss"
+
+
+def _converged(g: np.ndarray, tol: float | None) -> tuple[bool, str]:
+    worst = float(np.max(np.abs(g))) if g.size else 0.0
+    if tol is not None and worst <= tol:
+        return True, f"converged: the gradient's largest entry {worst:.3g} <= tol {tol:.3g}"
+    if worst == 0.0:
+        return True, "converged: the gradient is exactly zero"
+    return False, ""
+
+
+def minimize(objective, x0, *, optimizer=None, steps: int = 1000, tol=None, callback=None) -> Result:
+    """Minimize a function of parameters only, ``f(x)``, with a first- or second-order optimizer.
+
+    With ``x_0 = x0`` and the optimizer's update ``u_k``: ``x_{k+1} = x_k + u_k``
+    for at most ``steps`` updates; the run stops early when
+    ``max_i |df/dx_i(x_k)| <= tol``, when ``callback(k, x_k, f(x_k))`` returns
+    ``True``, or when ``f`` becomes NaN or infinite (diverged).
+
+    Args:
+        objective: an ``sg.Objective`` without data, a function of
+            ``sg.functions`` (``.expr``, ``.symbols``), or a callable
+            ``x -> (loss, gradient)``.
+        x0: starting point, length n (never modified).
+        optimizer: one of ``sg.optim`` (default ``Adam(lr=0.01)``).
+        steps: the largest number of updates.
+        tol: gradient tolerance (``None``: run all steps).
+        callback: called after each step with ``(step, x, loss)``.
+
+    Returns:
+        Result: ``history`` holds ``f(x_0), f(x_1), ...``, one entry per step after the first.
+
+    Raises:
+        InputError: ``x0`` of the wrong length or not finite; the objective has data.
+        TypeError: an objective or optimizer of the wrong kind.
+
+    Example:
+        >>> import numpy as np
+        >>> from symgrad.optim import GradientDescent
+        >>> quadratic = lambda x: (float(x @ x), 2 * x)
+        >>> r = minimize(quadratic, [3.0, -4.0], optimizer=GradientDescent(0.5), steps=50, tol=1e-12)
+        >>> r.converged, r.steps, r.x
+        (True, 1, array([0., 0.]))
+    """
+    opt = default_optimizer(optimizer)
+    steps = check_count(steps, "steps")
+    tol = check_tol(tol)
+    oracle, symbols = no_data_oracle(objective)
+    x = check_x0(x0, len(symbols) if symbols is not None else None, symbols, "minimize")
+    vg = oracle.value_and_grad
+    update = opt.update
+    kwargs = {"oracle": oracle} if opt.needs_oracle else {}
+    state = opt.init(x)
+
+    loss, g = vg(x)
+    loss = float(loss)
+    if not math.isfinite(loss):
+        raise InputError(f"minimize: the loss at x0 is {loss}; start from a point where it is finite")
+    history = [loss]
+    message, converged, taken = f"reached the step limit ({steps} steps)", False, 0
+    for step in range(1, steps + 1):
+        converged, why = _converged(g, tol)
+        if converged:
+            message = why
+            break
+        u, state = update(g, state, x, **kwargs)
+        x_new = x + u
+        new_loss, new_g = vg(x_new)
+        new_loss = float(new_loss)
+        taken = step
+        if not math.isfinite(new_loss):
+            message = _diverged(new_loss, f"step {step}")
+            break
+        x, loss, g = x_new, new_loss, new_g
+        history.append(loss)
+        if callback is not None and callback(step, x.copy(), loss):
+            message = f"stopped by the callback after step {step}"
+            break
+    else:
+        converged, why = _converged(g, tol)
+        message = why or message
+    return make_result(x, symbols, loss, history, converged, message, taken)
+
+
+def _progress_bar(progress: bool, total: int, initial: int):
+    if not progress:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError as exc:
+        raise ImportError(
+            "fit(progress=True) shows a progress bar with tqdm, which is not installed; "
+            "install it with `pip install tqdm` (or symgrad[progress]), or pass progress=False"
+        ) from exc
+    return tqdm(total=total, initial=initial, desc="fit", unit="epoch", disable=None)
+
+
+def _fingerprint(obj, n_samples: int, batch_size, shuffle: bool, opt) -> str:
+    params = ",".join(str(s) for s in obj.params)
+    data = ",".join(str(s) for s in obj.data)
+    return (f"params=({params}) data=({data}) samples={n_samples} batch_size={batch_size} "
+            f"shuffle={shuffle} optimizer={opt!r}")
+
+
+def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch_size=None,
+        shuffle: bool = True, seed=None, callback=None, progress: bool = False, checkpoint=None,
+        tol=None) -> Result:
+    """Fit the parameters of an objective to data: minimize ``L(x) = mean_j expr(x, data_j)``.
+
+    Each epoch visits every sample once, in mini-batches ``B`` of ``batch_size``
+    samples (reshuffled each epoch when ``shuffle``; the last batch may be
+    smaller), with one update ``x <- x + u(grad L_B(x))`` per batch, where
+    ``L_B`` is the mean over the batch. ``batch_size=None`` is full-batch
+    gradient descent, ``1`` stochastic gradient descent.
+
+    Args:
+        objective: an ``sg.Objective`` with data symbols.
+        columns: one 1-D array per data symbol, in ``objective.data`` order.
+        x0: starting point (default: ``0.1 * standard normal`` from ``seed``; never modified).
+        optimizer: one of ``sg.optim`` (default ``Adam(lr=0.01)``).
+        epochs: passes over the data.
+        batch_size: samples per update (``None``: all).
+        shuffle: reshuffle the samples each epoch.
+        seed: seeds the default ``x0`` and the shuffling; the same seed gives the same result.
+        callback: called after each epoch with ``(epoch, x, loss)``; ``True`` stops the run.
+        progress: show a tqdm progress bar (when writing to a terminal).
+        checkpoint: a file path; the state is saved there atomically after each
+            epoch, and a later call with the same path resumes from it.
+        tol: stop when the full-data gradient's largest absolute entry is <= tol.
+
+    Returns:
+        Result: ``history`` holds the full-data loss at the start and after each epoch.
+
+    Raises:
+        InputError: bad columns (see ``sg.Objective``), bad ``x0``, a
+            checkpoint from another run.
+        ValueError: ``epochs`` or ``batch_size`` not positive integers.
+
+    Example:
+        >>> import numpy as np, sympy as sp
+        >>> import symgrad as sg
+        >>> a, x, y = sp.symbols("a x y")
+        >>> obj = sg.Objective((a * x - y) ** 2, [a], [x, y])
+        >>> r = fit(obj, [np.array([1.0, 2.0]), np.array([2.0, 4.0])], x0=[0.0],
+        ...         optimizer=sg.optim.GradientDescent(0.2), epochs=60)
+        >>> round(r.params[a], 6)
+        2.0
+    """
+    obj = as_objective(objective, "fit")
+    if not len(obj.data):
+        raise InputError("fit needs an objective with data symbols; for one without data use sg.minimize")
+    opt = default_optimizer(optimizer)
+    epochs = check_count(epochs, "epochs")
+    tol = check_tol(tol)
+    if not isinstance(columns, (list, tuple)):
+        raise TypeError(f"columns must be a list or tuple with one array per data symbol "
+                        f"({', '.join(map(str, obj.data))}), got {type(columns).__name__}")
+    data = obj.prepare(*columns)
+    n_samples = int(np.shape(columns[0])[0])
+    if batch_size is not None:
+        batch_size = min(check_count(batch_size, "batch_size", minimum=1), n_samples)
+        if batch_size == n_samples:
+            batch_size = None
+    if opt.needs_oracle and batch_size is not None:
+        raise ValueError(f"{opt!r} evaluates the objective itself and works on the full data only; "
+                         f"pass batch_size=None")
+    symbols = tuple(obj.params)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(len(symbols)) * 0.1 if x0 is None else check_x0(x0, len(symbols), symbols, "fit")
+    state = opt.init(x)
+    bvg, bv = obj.batch_value_and_grad, obj.batch_value
+    fingerprint = _fingerprint(obj, n_samples, batch_size, bool(shuffle), opt)
+
+    start_epoch, steps = 0, 0
+    if checkpoint is not None and os.path.exists(checkpoint):
+        saved = load_checkpoint(checkpoint, state_template=state, fingerprint=fingerprint)
+        x, state, start_epoch, steps = saved.x, saved.state, saved.epoch, saved.steps
+        rng.bit_generator.state = saved.rng_state
+        history = list(saved.history)
+    else:
+        loss0 = float(bv(x, data))
+        if not math.isfinite(loss0):
+            raise InputError(f"fit: the loss at the starting point is {loss0}; start from other parameters")
+        history = [loss0]
+    loss, g = bvg(x, data)
+    loss = float(loss)
+
+    oracle = None
+    if opt.needs_oracle:
+        oracle = Oracle(lambda z: bv(z, data), lambda z: bvg(z, data), lambda z: obj.hessian(z, *columns))
+    kwargs = {"oracle": oracle} if opt.needs_oracle else {}
+    update = opt.update
+    order = np.arange(n_samples, dtype=np.int64)
+    good = x.copy()
+    bar = _progress_bar(progress, epochs, start_epoch)
+    message, converged = f"reached the epoch limit ({epochs} epochs)", False
+    try:
+        for epoch in range(start_epoch + 1, epochs + 1):
+            converged, why = _converged(g, tol)
+            if converged:
+                message = why
+                break
+            if batch_size is None:
+                batches = (None,)
+            else:
+                if shuffle:
+                    order = rng.permutation(n_samples)
+                batches = [order[i:i + batch_size] for i in range(0, n_samples, batch_size)]
+            diverged = False
+            for idx in batches:
+                batch_loss, batch_g = bvg(x, data, idx)
+                if not math.isfinite(batch_loss):
+                    message, diverged = _diverged(batch_loss, f"update {steps + 1} (epoch {epoch})"), True
+                    break
+                np.copyto(good, x)
+                u, state = update(batch_g, state, x, **kwargs)
+                x += u
+                steps += 1
+            if not diverged:
+                loss, g = bvg(x, data)
+                loss = float(loss)
+                if not math.isfinite(loss):
+                    message, diverged = _diverged(loss, f"the end of epoch {epoch}"), True
+            if diverged:
+                x = good
+                loss = float(bv(x, data))
+                converged = False
+                break
+            np.copyto(good, x)
+            history.append(loss)
+            if checkpoint is not None:
+                save_checkpoint(checkpoint, x=x, state=state, rng=rng, epoch=epoch, steps=steps,
+                                history=history, fingerprint=fingerprint)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss:.4g}")
+            if callback is not None and callback(epoch, x.copy(), loss):
+                message = f"stopped by the callback after epoch {epoch}"
+                break
+        else:
+            converged, why = _converged(g, tol)
+            message = why or message
+    finally:
+        if bar is not None:
+            bar.close()
+    return make_result(x, symbols, loss, history, converged, message, steps)
