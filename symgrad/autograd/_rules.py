@@ -1,0 +1,149 @@
+"""The primitives of the tape: one forward function and one vector-Jacobian rule each.
+
+``FORWARD[name](*args, **params)`` computes a primitive on NumPy arrays;
+``VJP_RULES[name]`` is a tuple with one function per argument,
+``vjp(g, ans, *args, **params)``, returning ``g`` pulled back through that argument
+(``g`` has the shape of the output ``ans``; broadcasting is undone by the caller).
+
+Conventions at kinks, the same as the symbolic side: ``relu'(0) = 0``,
+``|z|'(0) = sign(0) = 0``, ``sign' = Heaviside' = 0`` everywhere, and
+``max(a, b)`` sends ``g`` to ``a`` where ``a > b``, to ``b`` where ``b > a``, and to
+neither where they tie (the derivative ``a'·H(a−b) + b'·H(b−a)`` with ``H(0) = 0``);
+``min`` likewise. ``where(cond, a, b)`` (Piecewise) differentiates the selected branch
+only; its condition is not differentiated.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from symgrad.autograd import _layers_rules
+
+__all__ = ["FORWARD", "VJP_RULES"]
+
+
+def _heaviside(z, h0=0.0):
+    return np.where(z > 0, 1.0, np.where(z < 0, 0.0, h0))
+
+
+def _zero(g, ans, *args, **params):
+    return np.zeros_like(g)
+
+
+def _matmul_a(g, ans, a, b):
+    if b.ndim == 1:
+        return np.multiply.outer(g, b) if a.ndim == 2 else g * b
+    return g @ b.T
+
+
+def _matmul_b(g, ans, a, b):
+    if a.ndim == 1:
+        return np.multiply.outer(a, g) if b.ndim == 2 else g * a
+    return a.T @ g
+
+
+def _pow_base(g, ans, a, b):
+    return g * b * a ** (b - 1.0)
+
+
+def _pow_exponent(g, ans, a, b):
+    # d(a**b)/db = a**b * log(a); where a == 0 the value a**b is flat in b (b > 0).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_a = np.log(np.where(a == 0, 1.0, a))
+    return g * ans * log_a
+
+
+def _sum_vjp(g, ans, a, axis=None):
+    if axis is not None:
+        g = np.expand_dims(g, axis)
+    return np.broadcast_to(g, a.shape)
+
+
+def _mean_vjp(g, ans, a, axis=None):
+    count = a.size if axis is None else np.prod([a.shape[i] for i in np.atleast_1d(axis)])
+    return _sum_vjp(g, ans, a, axis) / count
+
+
+def _transpose_vjp(g, ans, a, axes=None):
+    return np.transpose(g, None if axes is None else np.argsort(axes))
+
+
+FORWARD = {
+    "add": np.add,
+    "sub": np.subtract,
+    "mul": np.multiply,
+    "div": np.divide,
+    "pow": np.power,
+    "matmul": np.matmul,
+    "neg": np.negative,
+    "exp": np.exp,
+    "log": np.log,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "asin": np.arcsin,
+    "acos": np.arccos,
+    "atan": np.arctan,
+    "sinh": np.sinh,
+    "cosh": np.cosh,
+    "tanh": np.tanh,
+    "asinh": np.arcsinh,
+    "acosh": np.arccosh,
+    "atanh": np.arctanh,
+    "sqrt": np.sqrt,
+    "abs": np.abs,
+    "sign": np.sign,
+    "heaviside": _heaviside,
+    "relu": lambda a: np.maximum(a, 0.0),
+    "sigmoid": lambda a: 0.5 * (np.tanh(0.5 * a) + 1.0),
+    "maximum": np.maximum,
+    "minimum": np.minimum,
+    "where": lambda a, b, cond: np.where(cond, a, b),
+    "sum": lambda a, axis=None: np.sum(a, axis=axis),
+    "mean": lambda a, axis=None: np.mean(a, axis=axis),
+    "reshape": lambda a, shape: np.reshape(a, shape),
+    "transpose": lambda a, axes=None: np.transpose(a, axes),
+}
+
+VJP_RULES = {
+    "add": (lambda g, ans, a, b: g, lambda g, ans, a, b: g),
+    "sub": (lambda g, ans, a, b: g, lambda g, ans, a, b: -g),
+    "mul": (lambda g, ans, a, b: g * b, lambda g, ans, a, b: g * a),
+    "div": (lambda g, ans, a, b: g / b, lambda g, ans, a, b: -g * ans / b),
+    "pow": (_pow_base, _pow_exponent),
+    "matmul": (_matmul_a, _matmul_b),
+    "neg": (lambda g, ans, a: -g,),
+    "exp": (lambda g, ans, a: g * ans,),
+    "log": (lambda g, ans, a: g / a,),
+    "sin": (lambda g, ans, a: g * np.cos(a),),
+    "cos": (lambda g, ans, a: -g * np.sin(a),),
+    "tan": (lambda g, ans, a: g * (1.0 + ans * ans),),
+    "asin": (lambda g, ans, a: g / np.sqrt(1.0 - a * a),),
+    "acos": (lambda g, ans, a: -g / np.sqrt(1.0 - a * a),),
+    "atan": (lambda g, ans, a: g / (1.0 + a * a),),
+    "sinh": (lambda g, ans, a: g * np.cosh(a),),
+    "cosh": (lambda g, ans, a: g * np.sinh(a),),
+    "tanh": (lambda g, ans, a: g * (1.0 - ans * ans),),
+    "asinh": (lambda g, ans, a: g / np.sqrt(a * a + 1.0),),
+    "acosh": (lambda g, ans, a: g / (np.sqrt(a - 1.0) * np.sqrt(a + 1.0)),),
+    "atanh": (lambda g, ans, a: g / (1.0 - a * a),),
+    "sqrt": (lambda g, ans, a: g * 0.5 / ans,),
+    "abs": (lambda g, ans, a: g * np.sign(a),),
+    "sign": (_zero,),
+    "heaviside": (_zero,),
+    "relu": (lambda g, ans, a: g * (a > 0),),
+    "sigmoid": (lambda g, ans, a: g * ans * (1.0 - ans),),
+    "maximum": (lambda g, ans, a, b: g * (a > b), lambda g, ans, a, b: g * (b > a)),
+    "minimum": (lambda g, ans, a, b: g * (a < b), lambda g, ans, a, b: g * (b < a)),
+    "where": (
+        lambda g, ans, a, b, cond: np.where(cond, g, 0.0),
+        lambda g, ans, a, b, cond: np.where(cond, 0.0, g),
+    ),
+    "sum": (_sum_vjp,),
+    "mean": (_mean_vjp,),
+    "reshape": (lambda g, ans, a, shape: np.reshape(g, a.shape),),
+    "transpose": (_transpose_vjp,),
+}
+
+FORWARD.update(_layers_rules.FORWARD)
+VJP_RULES.update(_layers_rules.VJP_RULES)
