@@ -41,12 +41,12 @@ _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 def python_name(name: str, taken: set) -> str:
     """A readable Python identifier for a symbol name, unique within ``taken``."""
-    base = name if _IDENTIFIER.match(name) and not keyword.iskeyword(name) else None
+    base = name if _IDENTIFIER.match(name) else None
     if base is None:
         base = re.sub(r"\W+", "_", name).strip("_") or "s"
         if not base[0].isalpha():
             base = "s_" + base
-    if base in {"math", "numba", "np", "prange", "abs", "max", "min"} or re.match(r"^[ta]\d+$", base):
+    if keyword.iskeyword(base) or base in {"math", "numba", "np", "prange", "abs", "max", "min"} or re.match(r"^[ta]\d+$", base):
         base = base + "_"
     candidate, k = base, 1
     while candidate in taken:
@@ -64,10 +64,18 @@ class KernelPrinter(PythonCodePrinter):
     """
 
     printmethod = "_symgrad_kernel"
+    _allowed = tuple(getattr(sp, name) for name in MATH_FUNCTIONS) + (
+        sp.Abs, sp.sign, sp.Max, sp.Min, sp.Heaviside, sp.Piecewise,
+    )
 
     def __init__(self, names: dict):
         super().__init__({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": False})
         self._names = names
+
+    def _print(self, expr, **kwargs):
+        if isinstance(expr, sp.Function) and not isinstance(expr, self._allowed):
+            self._print_Function(expr)  # raises, naming the function
+        return super()._print(expr, **kwargs)
 
     # -- leaves ---------------------------------------------------------------
     def _print_Symbol(self, expr):
@@ -127,7 +135,7 @@ class KernelPrinter(PythonCodePrinter):
 
     def _print_Function(self, expr):
         name = expr.func.__name__
-        if name in MATH_FUNCTIONS:
+        if name in MATH_FUNCTIONS and isinstance(expr, self._allowed):
             args = ", ".join(self._print(a) for a in expr.args)
             return f"{MATH_FUNCTIONS[name]}({args})"
         raise UnsupportedFunctionError(
