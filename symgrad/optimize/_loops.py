@@ -84,6 +84,14 @@ def minimize(objective, x0, *, optimizer=None, steps: int = 1000, tol=None, call
     if not math.isfinite(loss):
         raise InputError(f"minimize: the loss at x0 is {loss}; start from a point where it is finite")
     history = [loss]
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected from the loss
+        x, loss, history, converged, message, taken = _minimize_steps(
+            vg, update, kwargs, state, x, loss, g, history, steps, tol, callback
+        )
+    return make_result(x, symbols, loss, history, converged, message, taken)
+
+
+def _minimize_steps(vg, update, kwargs, state, x, loss, g, history, steps, tol, callback):
     message, converged, taken = f"reached the step limit ({steps} steps)", False, 0
     for step in range(1, steps + 1):
         converged, why = _converged(g, tol)
@@ -106,7 +114,7 @@ def minimize(objective, x0, *, optimizer=None, steps: int = 1000, tol=None, call
     else:
         converged, why = _converged(g, tol)
         message = why or message
-    return make_result(x, symbols, loss, history, converged, message, taken)
+    return x, loss, history, converged, message, taken
 
 
 def _progress_bar(progress: bool, total: int, initial: int):
@@ -222,51 +230,55 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
     bar = _progress_bar(progress, epochs, start_epoch)
     message, converged = f"reached the epoch limit ({epochs} epochs)", False
     try:
-        for epoch in range(start_epoch + 1, epochs + 1):
-            converged, why = _converged(g, tol)
-            if converged:
-                message = why
-                break
-            if batch_size is None:
-                batches = (None,)
-            else:
-                if shuffle:
-                    order = rng.permutation(n_samples)
-                batches = [order[i:i + batch_size] for i in range(0, n_samples, batch_size)]
-            diverged = False
-            for idx in batches:
-                batch_loss, batch_g = bvg(x, data, idx)
-                if not math.isfinite(batch_loss):
-                    message, diverged = _diverged(batch_loss, f"update {steps + 1} (epoch {epoch})"), True
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected from the loss
+            for epoch in range(start_epoch + 1, epochs + 1):
+                converged, why = _converged(g, tol)
+                if converged:
+                    message = why
+                    break
+                if batch_size is None:
+                    batches = (None,)
+                else:
+                    if shuffle:
+                        order = rng.permutation(n_samples)
+                    batches = [order[i:i + batch_size] for i in range(0, n_samples, batch_size)]
+                diverged = False
+                for idx in batches:
+                    if idx is None:  # full batch: the loss and gradient at x are already known
+                        batch_loss, batch_g = loss, g
+                    else:
+                        batch_loss, batch_g = bvg(x, data, idx)
+                    if not math.isfinite(batch_loss):
+                        message, diverged = _diverged(batch_loss, f"update {steps + 1} (epoch {epoch})"), True
+                        break
+                    np.copyto(good, x)
+                    u, state = update(batch_g, state, x, **kwargs)
+                    x += u
+                    steps += 1
+                if not diverged:
+                    loss, g = bvg(x, data)
+                    loss = float(loss)
+                    if not math.isfinite(loss):
+                        message, diverged = _diverged(loss, f"the end of epoch {epoch}"), True
+                if diverged:
+                    x = good
+                    loss = float(bv(x, data))
+                    converged = False
                     break
                 np.copyto(good, x)
-                u, state = update(batch_g, state, x, **kwargs)
-                x += u
-                steps += 1
-            if not diverged:
-                loss, g = bvg(x, data)
-                loss = float(loss)
-                if not math.isfinite(loss):
-                    message, diverged = _diverged(loss, f"the end of epoch {epoch}"), True
-            if diverged:
-                x = good
-                loss = float(bv(x, data))
-                converged = False
-                break
-            np.copyto(good, x)
-            history.append(loss)
-            if checkpoint is not None:
-                save_checkpoint(checkpoint, x=x, state=state, rng=rng, epoch=epoch, steps=steps,
-                                history=history, fingerprint=fingerprint)
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(loss=f"{loss:.4g}")
-            if callback is not None and callback(epoch, x.copy(), loss):
-                message = f"stopped by the callback after epoch {epoch}"
-                break
-        else:
-            converged, why = _converged(g, tol)
-            message = why or message
+                history.append(loss)
+                if checkpoint is not None:
+                    save_checkpoint(checkpoint, x=x, state=state, rng=rng, epoch=epoch, steps=steps,
+                                    history=history, fingerprint=fingerprint)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{loss:.4g}")
+                if callback is not None and callback(epoch, x.copy(), loss):
+                    message = f"stopped by the callback after epoch {epoch}"
+                    break
+            else:
+                converged, why = _converged(g, tol)
+                message = why or message
     finally:
         if bar is not None:
             bar.close()
