@@ -8,6 +8,7 @@ symbolic engine.
 
 from __future__ import annotations
 
+from contextlib import nullcontext as _nothing
 from functools import reduce
 
 import numpy as np
@@ -211,11 +212,15 @@ def value_and_grad(expr, wrt, at, data=None):
     env = dict(zip(wrt, params))
     env.update({s: Tensor(v) for s, v in constants.items()})
     env.update({s: Tensor(v) for s, v in columns.items()})
-    out = _Tape(env).tensor(expr)
-    if not out.requires_grad:  # the expression does not depend on wrt
-        return float(np.mean(out.data)), np.zeros(len(wrt))
-    loss = out.mean() if out.ndim else out
-    loss.backward()
+    # Piecewise evaluates every branch everywhere; the branches it does not select may
+    # meet values outside their domain (log of a negative number): those stay silent.
+    quiet = np.errstate(invalid="ignore", divide="ignore") if expr.has(sp.Piecewise) else _nothing()
+    with quiet:
+        out = _Tape(env).tensor(expr)
+        if not out.requires_grad:  # the expression does not depend on wrt
+            return float(np.mean(out.data)), np.zeros(len(wrt))
+        loss = out.mean() if out.ndim else out
+        loss.backward()
     return loss.item(), np.array([p.grad.item() for p in params])
 
 

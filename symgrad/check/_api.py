@@ -1,0 +1,151 @@
+"""``check_gradient`` and ``check_objective``: three independent gradients compared."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from symgrad import autograd as ag
+from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported
+from symgrad.check._evaluate import NON_ANALYTIC, evaluate
+from symgrad.check._finite import (
+    central_gradient,
+    complex_step_gradient,
+    one_sided_gradients,
+    steps,
+)
+from symgrad.check._kinks import find_kinks
+from symgrad.check._report import GradientCheck
+from symgrad.errors import InputError, MissingSymbolError
+
+__all__ = ["check_gradient", "check_objective"]
+
+
+def _symbolic_gradient(expr, wrt, extra):
+    """The core engine's gradient, compiled: a function of ``(*theta, *extra values)``."""
+    import symgrad  # the core stages; imported late so that check stays importable alone
+
+    kernel = symgrad.compile(symgrad.gradient(expr, list(wrt)), list(wrt) + list(extra))
+    return lambda *values: np.asarray(kernel(*values), dtype=np.float64).reshape(len(wrt))
+
+
+def _split_point(expr, wrt, at):
+    """``(theta, constants)``: the point in ``wrt`` order and the other bound symbols."""
+    if isinstance(at, dict):
+        missing = [str(s) for s in wrt if s not in at]
+        if missing:
+            raise MissingSymbolError(
+                f"at has no value for {', '.join(missing)}; give a value for every symbol of wrt."
+            )
+        theta = [at[s] for s in wrt]
+        constants = {s: float(v) for s, v in at.items() if s not in wrt}
+    else:
+        theta = list(np.ravel(np.asarray(at, dtype=float)))
+        constants = {}
+        if len(theta) != len(wrt):
+            raise InputError(
+                f"at has {len(theta)} values for {len(wrt)} symbols of wrt "
+                f"({', '.join(map(str, wrt))}); give one value per symbol, in order."
+            )
+    unknown = sorted((s for s in expr.free_symbols if s not in wrt and s not in constants), key=str)
+    if unknown:
+        raise MissingSymbolError(
+            f"the expression uses {', '.join(map(str, unknown))}, which has no value; "
+            "add it to wrt or give its value in the at dict."
+        )
+    return np.array(theta, dtype=np.float64), constants
+
+
+def _kink_report(f, expr, wrt, theta, env):
+    """Kinks at ``theta`` (or within the step), with one-sided differences if any."""
+    h = steps(theta)
+    stencil = [theta + s * h[i] * np.eye(len(theta))[i] for i in range(len(theta)) for s in (1, -1)]
+    kinks = find_kinks(expr, wrt, theta, stencil, env)
+    if not kinks:
+        return (), None, None
+    left, right = one_sided_gradients(f, theta)
+    return kinks, left, right
+
+
+def check_gradient(expr, wrt, at, rtol: float = 1e-6, atol: float = 1e-8) -> GradientCheck:
+    """Compare the symbolic, autograd and finite-difference gradients of ``expr`` at a point.
+
+    Entry ``i`` passes when ``|g_i − s_i| ≤ atol + rtol·|s_i|`` for ``g`` the autograd and
+    the numeric gradient, ``s`` the compiled symbolic one. The numeric gradient is the
+    complex step where ``expr`` is analytic (no ``Abs sign Max Min Heaviside
+    Piecewise``), central differences otherwise. At a kink the report names it, shows
+    one-sided differences, and judges symbolic vs autograd only.
+
+    Args:
+        expr: scalar SymPy expression.
+        wrt: the symbols to differentiate, in order.
+        at: a sequence of floats in ``wrt`` order, or ``{symbol: float}`` (which may also
+            fix symbols outside ``wrt``).
+        rtol, atol: tolerances, read as ``numpy.isclose`` reads them.
+
+    Returns:
+        GradientCheck.
+
+    Raises:
+        ExpressionTypeError: for text (use ``symgrad.parse``) or a non-expression.
+        MissingSymbolError: naming a symbol with no value.
+        UnsupportedFunctionError: naming an unsupported function.
+    """
+    expr = canonicalize(as_expr(expr))
+    check_supported(expr, "check_gradient")
+    wrt = as_symbols(wrt)
+    theta, constants = _split_point(expr, wrt, at)
+    extra = tuple(constants)
+
+    symbolic = _symbolic_gradient(expr, wrt, extra)(*theta, *constants.values())
+    autograd = ag.grad(expr, wrt, {**dict(zip(wrt, theta)), **constants})
+
+    def f(t):
+        return evaluate(expr, {**dict(zip(wrt, t)), **constants})
+
+    with np.errstate(all="ignore"):
+        if expr.has(*NON_ANALYTIC):
+            numeric, method = central_gradient(f, theta), "central differences"
+        else:
+            numeric, method = complex_step_gradient(f, theta), "complex step"
+        kinks, left, right = _kink_report(f, expr, wrt, theta, constants)
+    return GradientCheck(wrt, theta, symbolic, autograd, numeric, float(rtol), float(atol),
+                         method, kinks, left, right)
+
+
+def check_objective(objective, theta, columns, rtol: float = 1e-6, atol: float = 1e-8) -> GradientCheck:
+    """Three-way check of a data objective's mean gradient (what ``Objective.check`` runs).
+
+    ``symbolic`` is ``objective.grad(θ, *columns)``; ``autograd`` is :func:`symgrad.autograd.grad`
+    of ``objective.expr`` with the data bound to the columns (the mean over samples);
+    ``numeric`` is central differences of ``objective.value(θ, *columns)``.
+
+    Args:
+        objective: anything with ``.expr``, ``.params``, ``.data``, ``.grad`` and ``.value``.
+        theta: parameters, length ``n``.
+        columns: one 1-D array per data symbol.
+    """
+    expr = canonicalize(as_expr(objective.expr))
+    wrt = tuple(objective.params)
+    theta = np.asarray(theta, dtype=np.float64).ravel()
+    if theta.size != len(wrt):
+        raise InputError(f"theta has {theta.size} values for {len(wrt)} parameters.")
+    columns = [np.asarray(c, dtype=np.float64) for c in columns]
+    if len(columns) != len(objective.data):
+        raise InputError(
+            f"expected {len(objective.data)} data columns "
+            f"({', '.join(map(str, objective.data))}), got {len(columns)}."
+        )
+    data = dict(zip(objective.data, columns))
+
+    symbolic = np.asarray(objective.grad(theta, *columns), dtype=np.float64).reshape(len(wrt))
+    autograd = ag.grad(expr, wrt, theta, data=data)
+
+    def f(t):
+        return float(objective.value(t, *columns))
+
+    numeric = central_gradient(f, theta)
+    with np.errstate(all="ignore"):
+        kinks, left, right = _kink_report(f, expr, wrt, theta, data)
+    return GradientCheck(wrt, theta, symbolic, autograd, numeric, float(rtol), float(atol),
+                         "central differences", kinks, left, right)
+

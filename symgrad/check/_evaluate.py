@@ -1,0 +1,109 @@
+"""A plain NumPy evaluator of SymPy expressions, real or complex, for finite differences.
+
+It is kept apart from the autograd tape and the compiled kernels so that the third
+opinion shares no translation code with the other two. Complex arguments make the
+complex step possible; Boolean conditions compare real parts.
+"""
+
+from __future__ import annotations
+
+from functools import reduce
+
+import numpy as np
+import sympy as sp
+from sympy.logic.boolalg import BooleanFalse, BooleanTrue
+
+from symgrad.errors import UnsupportedFunctionError
+
+__all__ = ["evaluate", "NON_ANALYTIC"]
+
+#: Constructs at which the complex step is not valid (not holomorphic, or with kinks).
+NON_ANALYTIC = (sp.Abs, sp.sign, sp.Max, sp.Min, sp.Heaviside, sp.Piecewise)
+
+
+def _heaviside(z, h0=0.0):
+    z = np.real(z)
+    return np.where(z > 0, 1.0, np.where(z < 0, 0.0, h0))
+
+
+def _extreme(pick):
+    def fold(*args):
+        # Compare real parts, carry the whole (possibly complex) value of the winner.
+        return reduce(lambda a, b: np.where(pick(np.real(a), np.real(b)), a, b), args)
+    return fold
+
+
+_FUNCTIONS = {
+    sp.Add: lambda *a: reduce(np.add, a),
+    sp.Mul: lambda *a: reduce(np.multiply, a),
+    sp.Pow: np.power,
+    sp.exp: np.exp,
+    sp.log: np.log,
+    sp.sin: np.sin,
+    sp.cos: np.cos,
+    sp.tan: np.tan,
+    sp.asin: np.arcsin,
+    sp.acos: np.arccos,
+    sp.atan: np.arctan,
+    sp.sinh: np.sinh,
+    sp.cosh: np.cosh,
+    sp.tanh: np.tanh,
+    sp.asinh: np.arcsinh,
+    sp.acosh: np.arccosh,
+    sp.atanh: np.arctanh,
+    sp.Abs: np.abs,
+    sp.sign: lambda z: np.sign(np.real(z)),
+    sp.Heaviside: _heaviside,
+    sp.Max: _extreme(np.greater_equal),
+    sp.Min: _extreme(np.less_equal),
+}
+
+_RELATIONS = {
+    sp.StrictGreaterThan: np.greater,
+    sp.GreaterThan: np.greater_equal,
+    sp.StrictLessThan: np.less,
+    sp.LessThan: np.less_equal,
+    sp.Equality: np.equal,
+    sp.Unequality: np.not_equal,
+}
+
+
+def evaluate(expr: sp.Basic, values: dict, memo: dict | None = None):
+    """Value of ``expr`` (expression or condition) with symbols bound to numbers or arrays.
+
+    >>> x = sp.Symbol("x")
+    >>> float(evaluate(sp.exp(x) + 1, {x: 0.0}))
+    2.0
+    """
+    memo = {} if memo is None else memo
+    if expr in memo:
+        return memo[expr]
+    if expr in values:
+        out = values[expr]
+    elif expr.is_Number or isinstance(expr, sp.NumberSymbol):
+        out = float(expr)
+    elif isinstance(expr, BooleanTrue):
+        out = np.True_
+    elif isinstance(expr, BooleanFalse):
+        out = np.False_
+    elif isinstance(expr, (sp.And, sp.Or)):
+        parts = [evaluate(a, values, memo) for a in expr.args]
+        out = (np.logical_and if isinstance(expr, sp.And) else np.logical_or).reduce(parts)
+    elif isinstance(expr, sp.Not):
+        out = np.logical_not(evaluate(expr.args[0], values, memo))
+    elif type(expr) in _RELATIONS:
+        lhs, rhs = (np.real(evaluate(a, values, memo)) for a in expr.args)
+        out = _RELATIONS[type(expr)](lhs, rhs)
+    elif isinstance(expr, sp.Piecewise):
+        out = np.nan
+        for branch, cond in reversed(expr.args):
+            out = np.where(evaluate(cond, values, memo), evaluate(branch, values, memo), out)
+    elif expr.func in _FUNCTIONS:
+        out = _FUNCTIONS[expr.func](*(evaluate(a, values, memo) for a in expr.args))
+    else:
+        raise UnsupportedFunctionError(
+            f"the finite-difference evaluator has no translation for {expr.func.__name__} "
+            f"(in {expr})."
+        )
+    memo[expr] = out
+    return out
