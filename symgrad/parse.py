@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import ast
 import math
+import warnings
 
 import sympy as sp
 
 from symgrad._expr import SUPPORTED_FUNCTIONS
-from symgrad.errors import ParseError
+from symgrad.errors import ExpressionTypeError, ParseError
 
 __all__ = ["parse", "FUNCTIONS", "MAX_LENGTH", "MAX_BRACKET_DEPTH", "MAX_TREE_DEPTH"]
 
@@ -124,15 +125,15 @@ def parse(text: str) -> sp.Expr:
         symgrad.errors.ParseError: names with a double underscore are not allowed: '__import__'.
     """
     if not isinstance(text, str):
-        from symgrad.errors import ExpressionTypeError
-
         raise ExpressionTypeError(
             f"parse reads text: expected a str, got {type(text).__name__}. "
             "Build SymPy expressions directly instead of parsing them."
         )
     _check_size(text)
     try:
-        tree = ast.parse(text.replace("^", "**"), mode="eval")
+        with warnings.catch_warnings():  # e.g. "invalid decimal literal" for 1x
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(text.replace("^", "**"), mode="eval")
     except SyntaxError as exc:
         raise ParseError(f"{text[:60]!r} is not a valid expression: {exc.msg}.") from None
     except (RecursionError, MemoryError):
@@ -298,7 +299,8 @@ class _Reader:
         return self.expr(node.elts[0]), self.condition(node.elts[1])
 
     def condition(self, node: ast.AST):
-        """A comparison, ``True``/``False``, or their combination with and/or/not."""
+        """A comparison (also ``Eq(a, b)``, ``Ne(a, b)``), ``True``/``False``, or their
+        combination with and/or/not."""
         if isinstance(node, ast.Constant) and isinstance(node.value, bool):
             return sp.true if node.value else sp.false
         if isinstance(node, ast.Compare):
@@ -309,6 +311,11 @@ class _Reader:
                 if type(op) in _COMPARISONS or _refuse_comparison(op)
             ]
             return sp.And(*parts)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("Eq", "Ne"):
+            if len(node.args) != 2 or node.keywords:
+                raise ParseError(f"{node.func.id}() takes 2 positional arguments.")
+            relation = sp.Eq if node.func.id == "Eq" else sp.Ne
+            return relation(self.expr(node.args[0]), self.expr(node.args[1]))
         if isinstance(node, ast.BoolOp):
             join = sp.And if isinstance(node.op, ast.And) else sp.Or
             return join(*[self.condition(v) for v in node.values])
