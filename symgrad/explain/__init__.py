@@ -1,0 +1,59 @@
+"""Step-by-step derivatives with textbook rules: ``explain(expr, wrt)``.
+
+A second, readable route to the derivative ``symgrad.gradient`` computes: the
+expression tree is walked from the top, and each node is differentiated by the
+rule a textbook would use (sum, product, quotient, power, chain, ...), with the
+same conventions at kinks as the rest of symgrad.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported
+from symgrad.explain._explanation import Explanation, Step
+from symgrad.explain._rules import OUTER_RULES, RULES, Walker
+
+__all__ = ["Explanation", "OUTER_RULES", "RULES", "Step", "explain"]
+
+
+def explain(expr, wrt):
+    """Derive ``∂f/∂x`` step by step, naming the textbook rule used at each node.
+
+    For ``f = expr`` and ``x = wrt``, every node ``u`` of the tree of ``f`` that
+    depends on ``x`` gets one :class:`Step`: the rule (e.g. the product rule
+    ``(u·v)' = u'·v + u·v'``), then the steps for the parts it needs, one level
+    deeper. The result equals ``symgrad.gradient(expr, [x])[0]`` exactly (it is
+    written differently: it is not simplified).
+
+    Args:
+        expr: a SymPy expression (text goes through ``symgrad.parse`` first).
+        wrt: one ``sp.Symbol``, or a sequence of them for the partial derivatives.
+
+    Returns:
+        Explanation for one symbol; a list of them, in ``wrt`` order, for a sequence.
+
+    Raises:
+        ExpressionTypeError: ``expr`` is text or a number, or ``wrt`` holds a non-symbol.
+        UnsupportedFunctionError: ``expr`` uses a function symgrad does not support.
+
+    Example:
+        >>> import sympy as sp
+        >>> x = sp.Symbol("x")
+        >>> e = explain(x * sp.sin(x), x)
+        >>> e.result
+        x*cos(x) + sin(x)
+        >>> [s.rule for s in e.steps]
+        ['product rule', 'variable rule', 'trig rule']
+    """
+    expr = canonicalize(as_expr(expr, "expr"))
+    check_supported(expr, "symgrad.explain")
+    if isinstance(wrt, sp.Symbol):
+        return _explain_one(expr, wrt)
+    return [_explain_one(expr, x) for x in as_symbols(wrt, "wrt")]
+
+
+def _explain_one(expr, x) -> Explanation:
+    walker = Walker(x)
+    result = walker.d(expr)
+    return Explanation(expr, x, tuple(walker.steps), result)

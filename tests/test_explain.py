@@ -1,0 +1,126 @@
+"""explain: textbook rules, step by step, ending at exactly symgrad's derivative."""
+
+import pytest
+import sympy as sp
+
+import symgrad as sg
+from symgrad.errors import ExpressionTypeError, UnsupportedFunctionError
+from symgrad.explain import RULES, Explanation, explain
+
+x, y, z = sp.symbols("x y z")
+
+# (expression, the rule of the first step, a rule that must appear somewhere)
+TEXTBOOK = [
+    (sp.Integer(7), "constant rule", "constant rule"),
+    (x, "variable rule", "variable rule"),
+    (x**3 + 2 * x, "sum rule", "power rule"),
+    (5 * x**4, "constant multiple rule", "power rule"),
+    (x * sp.sin(x), "product rule", "trig rule"),
+    (x**2 * sp.exp(x) * sp.log(x), "product rule", "log rule"),
+    (sp.sin(x) / (x + 1), "quotient rule", "sum rule"),
+    (1 / (x**2 + 1), "quotient rule", "power rule"),
+    ((x**2 + 1) ** -3, "chain rule", "power rule"),
+    (sp.sqrt(1 + x**2), "chain rule", "power rule"),
+    (sp.sin(x**2), "chain rule", "trig rule"),
+    (sp.exp(sp.cos(3 * x)), "chain rule", "exp rule"),
+    (sp.log(1 + sp.exp(x)), "chain rule", "log rule"),
+    (sp.tan(x), "trig rule", "trig rule"),
+    (sp.asin(x / 2), "chain rule", "inverse trig rule"),
+    (sp.acos(x) + sp.atan(x**2), "sum rule", "inverse trig rule"),
+    (sp.tanh(2 * x) * sp.cosh(x), "product rule", "hyperbolic rule"),
+    (sp.sinh(x) ** 2, "chain rule", "hyperbolic rule"),
+    (sp.asinh(x) + sp.acosh(x + 2) + sp.atanh(x / 3), "sum rule", "inverse hyperbolic rule"),
+    (2**x, "exponential rule", "exponential rule"),
+    (x**x, "general power rule", "general power rule"),
+    (sp.Abs(x - 1), "chain rule", "abs rule"),
+    (x * sp.sign(x), "product rule", "sign rule"),
+    (sp.Max(0, x), "max rule", "max rule"),
+    (sp.Max(x, 0), "max rule", "max rule"),
+    (sp.Min(x**2, 1 - x), "min rule", "min rule"),
+    (x * sp.Heaviside(x), "product rule", "step rule"),
+    (sp.Piecewise((x, x > 0), (0, True)), "piecewise rule", "piecewise rule"),
+    (sp.Piecewise((x**2, x < 1), (2 * x - 1, True)), "piecewise rule", "power rule"),
+    (x**2 * sp.sin(y) + sp.exp(x * y), "sum rule", "chain rule"),
+    (sp.pi * x + sp.E, "sum rule", "constant multiple rule"),
+]
+
+
+@pytest.mark.parametrize("expr, first, somewhere", TEXTBOOK, ids=[str(e[0]) for e in TEXTBOOK])
+def test_result_equals_symgrad_gradient(expr, first, somewhere):
+    e = explain(expr, x)
+    assert sp.simplify(e.result - sg.gradient(expr, [x])[0]) == 0
+    assert e.steps[0].rule == first
+    assert somewhere in e.rules
+    assert set(e.rules) <= set(RULES)
+
+
+def test_textbook_values_written_out():
+    """Derivatives a learner knows by heart, written independently of the code."""
+    cases = [
+        (x**3, 3 * x**2),
+        (x * sp.sin(x), sp.sin(x) + x * sp.cos(x)),
+        (sp.sin(x) / x, (x * sp.cos(x) - sp.sin(x)) / x**2),
+        (sp.exp(x**2), 2 * x * sp.exp(x**2)),
+        (sp.log(sp.cos(x)), -sp.tan(x)),
+        (sp.atan(x), 1 / (1 + x**2)),
+    ]
+    for expr, expected in cases:
+        assert sp.simplify(explain(expr, x).result - expected) == 0
+
+
+def test_kink_convention_relu_is_zero_at_zero():
+    for relu in (sp.Max(0, x), sp.Max(x, 0), sp.Piecewise((x, x > 0), (0, True)), x * sp.Heaviside(x)):
+        d = explain(relu, x).result
+        assert d.subs(x, 0) == 0
+        assert d.subs(x, 2) == 1
+        assert d.subs(x, -2) == 0
+    assert explain(sp.Abs(x), x).result.subs(x, 0) == 0
+
+
+def test_each_step_is_the_derivative_of_its_own_expression():
+    expr = sp.exp(sp.sin(x) * x**2) / (1 + x**2)
+    for step in explain(expr, x).steps:
+        assert sp.simplify(step.derivative - sp.diff(step.expr, x)) == 0
+
+
+def test_steps_nest_the_parts_one_level_deeper():
+    e = explain(x * sp.sin(x**2), x)
+    assert [(s.rule, s.depth) for s in e.steps] == [
+        ("product rule", 0), ("variable rule", 1), ("chain rule", 1), ("power rule", 2)]
+    assert e.steps[2].outer == "trig rule"
+
+
+def test_partial_derivatives_for_a_list_of_symbols():
+    parts = explain(x**2 * sp.sin(y), [x, y])
+    assert [p.wrt for p in parts] == [x, y]
+    assert parts[0].result == 2 * x * sp.sin(y)
+    assert parts[1].result == x**2 * sp.cos(y)
+    assert explain(x * y * z, [z])[0].result == x * y
+
+
+def test_text_latex_and_notebook_views():
+    e = explain(x * sp.sin(x), x)
+    text = str(e)
+    assert "product rule" in text and "(u·v)' = u'·v + u·v'" in text
+    assert text.splitlines()[-1] == "result: x*cos(x) + sin(x)"
+    latex = e.latex()
+    assert latex.startswith("\\begin{aligned}") and "\\text{product rule}" in latex
+    assert e._repr_latex_().startswith("$$")
+    assert "<b>product rule</b>" in e._repr_html_()
+    assert "Explanation" in repr(e)
+
+
+def test_explanation_is_frozen():
+    e = explain(x**2, x)
+    assert isinstance(e, Explanation)
+    with pytest.raises(AttributeError):
+        e.result = 0
+
+
+def test_bad_input_is_a_clear_error():
+    with pytest.raises(ExpressionTypeError, match="symgrad.parse"):
+        explain("x**2", x)
+    with pytest.raises(ExpressionTypeError, match="wrt"):
+        explain(x**2, "x")
+    with pytest.raises(UnsupportedFunctionError, match="gamma"):
+        explain(sp.gamma(x), x)
