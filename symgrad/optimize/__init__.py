@@ -7,8 +7,11 @@ exact gradients of an ``sg.Objective``.
 
 from symgrad.optimize._alias import SGD, Adagrad, Adam, AdamW, GradientDescent, RMSProp
 from symgrad.optimize._base import EmptyState, GradientTransformation, Oracle, apply_updates, chain
+from symgrad.optimize._least_squares import FitReport, LeastSquares, fit_report, levenberg_marquardt
 from symgrad.optimize._loops import fit, minimize
 from symgrad.optimize._result import Result
+from symgrad.optimize._scipy import scipy_minimize
+from symgrad.optimize._second_order import LBFGS, LBFGSState, Newton, NewtonState
 from symgrad.optimize._schedules import (
     constant_schedule,
     cosine_schedule,
@@ -37,8 +40,14 @@ __all__ = [
     "Adam",
     "AdamW",
     "EmptyState",
+    "FitReport",
     "GradientDescent",
     "GradientTransformation",
+    "LBFGS",
+    "LeastSquares",
+    "LBFGSState",
+    "Newton",
+    "NewtonState",
     "Oracle",
     "RMSProp",
     "Result",
@@ -55,12 +64,15 @@ __all__ = [
     "cosine_schedule",
     "exponential_schedule",
     "fit",
+    "fit_report",
+    "levenberg_marquardt",
     "minimize",
     "scale",
     "scale_by_adam",
     "scale_by_learning_rate",
     "scale_by_rms",
     "scale_by_rss",
+    "scipy_minimize",
     "step_schedule",
     "trace",
 ]
