@@ -104,8 +104,25 @@ class _Tape:
         return rule(*(self.tensor(a) for a in e.args))
 
     def _piecewise(self, e):
+        # Where every sample picks the same branch (always so at a single point), only
+        # that branch goes on the tape, so the others cannot leak NaN into the gradient.
+        undecided = []
+        for branch, cond in e.args:
+            c = self.condition(cond)
+            if not np.any(c):
+                continue
+            if np.all(c) and not undecided:
+                return self.tensor(branch)
+            undecided.append((branch, cond))
+            if np.all(c):
+                break  # later branches are never selected
+        if not undecided:
+            return Tensor(np.nan)
+        # Samples split between branches: every branch is evaluated on every sample and
+        # `where` keeps the selected values (a branch undefined on the samples it does not
+        # select can still give NaN through 0·∞ in backward, as in any reverse mode).
         out = None
-        for branch, cond in reversed(e.args):
+        for branch, cond in reversed(undecided):
             value = self.tensor(branch)
             if out is None:
                 out = value  # the last branch (its condition is True after canonical form)
