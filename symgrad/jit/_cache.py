@@ -11,16 +11,18 @@ beside the file, so a new process that builds the same kernel compiles nothing.
 Concurrency and damage: a file is created with a hard link from a private temporary
 file, which fails (harmlessly) when another process created it first, so a file is
 never half-written or rewritten under a reader; a file whose text is not what its
-name promises is replaced. When the directory cannot be written, kernels are built
+name promises is replaced, and so is machine code that does not load. When the directory cannot be written, kernels are built
 in memory (compiled anew by each process) after one ``CacheWarning``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import linecache
 import os
+import pickle
 import sys
 import tempfile
 import types
@@ -101,6 +103,25 @@ def _write(directory: Path, name: str, text: str) -> Path | None:
         return None
 
 
+def _drop_damaged_machine_code(path: Path) -> None:
+    """Delete Numba's cache files of ``path`` if any of them does not unpickle.
+
+    Numba writes them atomically, but a truncated file (a full disk, a killed copy)
+    would make it raise on load; deleting them makes Numba compile and save anew.
+    """
+    files = sorted(path.parent.glob(f"__pycache__/{path.stem}.*.nb[ic]"))
+    try:
+        for f in files:
+            with open(f, "rb") as fh:
+                if f.suffix == ".nbi":
+                    pickle.load(fh)
+                pickle.loads(fh.read())
+    except Exception:  # any unpickling failure means damage
+        for f in files:
+            with contextlib.suppress(OSError):
+                f.unlink()
+
+
 def _import_file(module_name: str, path: Path) -> types.ModuleType:
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
@@ -132,6 +153,8 @@ def load_module(source, options: JitOptions = DEFAULT_OPTIONS) -> types.ModuleTy
     path = _write(cache_dir(), f"symgrad_{key[:24]}.py", source.text) if options.cache else None
     if path is not None:
         module = _import_file(module_name, path)
+        sys.modules[module_name] = module  # Numba's cache data refers to it by name
+        _drop_damaged_machine_code(path)
         cache = True
     else:
         module = _import_text(module_name, source.text, key)
