@@ -161,3 +161,14 @@ def test_layers_name_bad_shapes():
         cross_entropy(Tensor(np.ones((2, 3))), [0, 3])
     with pytest.raises(InputError, match="MaxPool2d"):
         MaxPool2d(2)(Tensor(np.ones((4, 4))))
+
+
+def test_cnn_example_learns_its_shapes():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "cnn_from_scratch.py"
+    spec = importlib.util.spec_from_file_location("cnn_from_scratch", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(epochs=2) > 0.8  # chance is 0.25
