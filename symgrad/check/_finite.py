@@ -4,15 +4,18 @@ Steps are scaled to each variable, ``h_i = eps^p · max(1, |x_i|)`` with ``eps``
 float64 machine epsilon (2.2e-16) and ``p`` chosen to balance truncation against
 rounding for each formula:
 
-=========================  =========  ======================  =======================
-formula                    ``p``      step for ``x_i = 1``    measured error (typical)
-=========================  =========  ======================  =======================
-central gradient           1/3        6.1e-6                  1e-10 relative
-complex-step gradient      —          1e-20 (no cancellation)  1e-16 relative
-central Hessian (values)   1/4        1.2e-4                  1e-7 relative
-complex-step Hessian       1/3        6.1e-6 (+ 1e-20 i)      1e-10 relative
-one-sided (kinks)          1/2        1.5e-8                  1e-8 relative
-=========================  =========  ======================  =======================
+=========================  =========  =======================  ==================
+formula                    ``p``      step for ``|x_i| <= 1``  error measured
+=========================  =========  =======================  ==================
+central gradient           1/3        6.1e-6                   1.5e-11 (≤ 1.5e-10)
+complex-step gradient      —          1e-20, no cancellation   1.2e-16 (≤ 5.4e-16)
+central Hessian (values)   1/4        1.2e-4                   1.0e-8  (≤ 3.0e-7)
+complex-step Hessian       1/3        6.1e-6 (and 1e-20 i)     1.2e-11 (≤ 2.3e-10)
+one-sided (at kinks)       1/2        1.5e-8                   1.5e-8  (≤ 2.1e-7)
+=========================  =========  =======================  ==================
+
+Errors are medians (and maxima) of ``|numeric − exact| / max(|exact|, 1)`` over 600–900
+random points in ``[0.3, 3]²`` for ``e^x sin y``, ``x³y + log y`` and ``tanh(xy)``.
 
 The complex step ``f'(x) ≈ Im f(x + i·h) / h`` is exact to rounding for a function
 analytic near ``x`` (Squire & Trapp 1998; Martins, Sturdza & Alonso 2003); it is wrong

@@ -92,7 +92,7 @@ class GradientCheck:
         rows = []
         for i, name in enumerate(self.wrt):
             err = max(abs(self.autograd[i] - self.symbolic[i]), abs(self.numeric[i] - self.symbolic[i]))
-            row = [str(name), *(f"{v[i]: .10g}" for v in (self.symbolic, self.autograd, self.numeric)),
+            row = [str(name), *(f"{v[i] + 0.0: .10g}" for v in (self.symbolic, self.autograd, self.numeric)),
                    f"{err:.2e}"]
             if self.kinks:
                 row += [f"{self.left[i]: .6g}", f"{self.right[i]: .6g}"]
