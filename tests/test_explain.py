@@ -124,3 +124,29 @@ def test_bad_input_is_a_clear_error():
         explain(x**2, "x")
     with pytest.raises(UnsupportedFunctionError, match="gamma"):
         explain(sp.gamma(x), x)
+
+
+def test_backprop_values_and_adjoints_by_hand():
+    from symgrad.explain import backprop
+
+    # f = x^2 sin(y) + max(0, x y) at (1, 2):
+    # df/dx = 2 x sin(y) + y = 2 sin 2 + 2, df/dy = x^2 cos(y) + x = cos 2 + 1
+    b = backprop(x**2 * sp.sin(y) + sp.Max(0, x * y), {x: 1.0, y: 2.0})
+    assert b.value == pytest.approx(sp.sin(2).evalf() + 2, rel=1e-15)
+    assert b.gradient[x] == pytest.approx(2 * float(sp.sin(2)) + 2, rel=1e-14)
+    assert b.gradient[y] == pytest.approx(float(sp.cos(2)) + 1, rel=1e-14)
+    assert [n.depth for n in b.nodes if n.is_input] == [0, 0]
+    assert b.nodes[-1].adjoint == 1.0
+    assert "adjoint" in str(b)
+
+
+def test_backprop_kink_convention_and_bad_points():
+    from symgrad.errors import MissingSymbolError
+    from symgrad.explain import backprop
+
+    assert backprop(sp.Max(0, x), [0.0]).gradient[x] == 0.0
+    assert backprop(sp.Abs(x), [0.0]).gradient[x] == 0.0
+    with pytest.raises(MissingSymbolError, match="y"):
+        backprop(x * y, {x: 1.0})
+    with pytest.raises(ValueError, match="2 symbols"):
+        backprop(x * y, [1.0])

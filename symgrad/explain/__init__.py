@@ -3,7 +3,9 @@
 A second, readable route to the derivative ``symgrad.gradient`` computes: the
 expression tree is walked from the top, and each node is differentiated by the
 rule a textbook would use (sum, product, quotient, power, chain, ...), with the
-same conventions at kinks as the rest of symgrad.
+same conventions at kinks as the rest of symgrad. ``backprop(expr, at)`` shows the
+numbers reverse mode computes: the forward value and the backward adjoint of each
+node of the computation graph.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from __future__ import annotations
 import sympy as sp
 
 from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported
+from symgrad.explain._backprop import Backprop, Node, backprop
 from symgrad.explain._explanation import Explanation, Step
 from symgrad.explain._rules import OUTER_RULES, RULES, Walker
 
-__all__ = ["Explanation", "OUTER_RULES", "RULES", "Step", "explain"]
+__all__ = ["Backprop", "Explanation", "Node", "OUTER_RULES", "RULES", "Step", "backprop", "explain"]
 
 
 def explain(expr, wrt):
