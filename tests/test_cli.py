@@ -170,3 +170,31 @@ def test_fit_bad_files_are_one_line_errors(capsys, tmp_path, houses):
     code, _, err = run(capsys, "fit", "w*size", "--csv", str(houses), "--target", "price",
                        "--params", "w", "b")
     assert_one_line_error(err, r"does not use")
+
+
+def test_demo_prints_every_section_and_writes_pictures(capsys, tmp_path):
+    out_dir = tmp_path / "pictures"
+    code, out, err = run(capsys, "demo", "--out", str(out_dir))
+    assert code == EXIT_OK, err
+    assert "d/dx = 2*x*sin(y)" in out and "d/dy = x**2*cos(y)" in out
+    for heading in ("== 1.", "== 2.", "== 3.", "== 4.", "== 5."):
+        assert heading in out
+    assert "constant multiple rule" in out and "def scalar(x, y):" in out
+    fitted = {name: (float(a), float(b)) for name, a, b in
+              re.findall(r"^([wb])\s+(\S+)\s+(\S+)\s+\S+$", out, re.M)}
+    # the data are 3*size + 1.5 plus noise: the fit lands near the least-squares line
+    assert fitted["w"][0] == pytest.approx(fitted["w"][1], abs=0.05)
+    assert fitted["b"][0] == pytest.approx(fitted["b"][1], abs=0.05)
+    assert fitted["w"][1] == pytest.approx(3.0, abs=0.1)
+    names = sorted(p.name for p in out_dir.iterdir())
+    assert names == ["backprop-graph.png", "fit.png", "gradient-check.png", "loss-curves.png",
+                     "optimizer-paths.png"]
+    assert all((out_dir / n).stat().st_size > 1000 for n in names)
+
+
+def test_demo_without_plots_writes_nothing(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "demo", "--no-plots")
+    assert code == EXIT_OK
+    assert "== 5." not in out
+    assert list(tmp_path.iterdir()) == []
