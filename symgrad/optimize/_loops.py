@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 
@@ -212,27 +213,27 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
         x, state, start_epoch, steps = saved.x, saved.state, saved.epoch, saved.steps
         rng.bit_generator.state = saved.rng_state
         history = list(saved.history)
-    else:
-        loss0 = float(bv(x, data))
-        if not math.isfinite(loss0):
-            raise InputError(f"fit: the loss at the starting point is {loss0}; start from other parameters")
-        history = [loss0]
-    loss, g = bvg(x, data)
+    # the full-data gradient is needed each epoch only for tol or full-batch steps
+    full_grad = tol is not None or batch_size is None
+    loss, g = bvg(x, data) if full_grad else (bv(x, data), None)
     loss = float(loss)
+    if not math.isfinite(loss):
+        raise InputError(f"fit: the loss at the starting point is {loss}; start from other parameters")
+    if start_epoch == 0:
+        history = [loss]
 
     oracle = None
     if opt.needs_oracle:
         oracle = Oracle(lambda z: bv(z, data), lambda z: bvg(z, data), lambda z: obj.hessian(z, *columns))
-    kwargs = {"oracle": oracle} if opt.needs_oracle else {}
-    update = opt.update
+    update = opt.update if oracle is None else functools.partial(opt.update, oracle=oracle)
     order = np.arange(n_samples, dtype=np.int64)
-    good = x.copy()
+    good = x
     bar = _progress_bar(progress, epochs, start_epoch)
     message, converged = f"reached the epoch limit ({epochs} epochs)", False
     try:
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected from the loss
             for epoch in range(start_epoch + 1, epochs + 1):
-                converged, why = _converged(g, tol)
+                converged, why = _converged(g, tol) if g is not None else (False, "")
                 if converged:
                     message = why
                     break
@@ -251,12 +252,12 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
                     if not math.isfinite(batch_loss):
                         message, diverged = _diverged(batch_loss, f"update {steps + 1} (epoch {epoch})"), True
                         break
-                    np.copyto(good, x)
-                    u, state = update(batch_g, state, x, **kwargs)
-                    x += u
+                    good = x
+                    u, state = update(batch_g, state, x)
+                    x = x + u  # a new array: `good` keeps the parameters whose loss was finite
                     steps += 1
                 if not diverged:
-                    loss, g = bvg(x, data)
+                    loss, g = bvg(x, data) if full_grad else (bv(x, data), None)
                     loss = float(loss)
                     if not math.isfinite(loss):
                         message, diverged = _diverged(loss, f"the end of epoch {epoch}"), True
@@ -265,7 +266,7 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
                     loss = float(bv(x, data))
                     converged = False
                     break
-                np.copyto(good, x)
+                good = x
                 history.append(loss)
                 if checkpoint is not None:
                     save_checkpoint(checkpoint, x=x, state=state, rng=rng, epoch=epoch, steps=steps,
@@ -277,7 +278,7 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
                     message = f"stopped by the callback after epoch {epoch}"
                     break
             else:
-                converged, why = _converged(g, tol)
+                converged, why = _converged(bvg(x, data)[1] if g is None else g, tol)
                 message = why or message
     finally:
         if bar is not None:
