@@ -1,0 +1,25 @@
+"""The optimization examples run, exit cleanly and print their key result."""
+
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
+
+CASES = [
+    ("house_prices.py", r"batch GD         2.98"),
+    ("logistic_regression.py", "training accuracy: 0.8"),
+    ("optimizers_on_rosenbrock.py", "Newton()"),
+    ("damped_oscillation_fit.py", "every parameter within 3 standard errors of the truth: True"),
+    pytest.param("two_moons.py", "training accuracy: 0.99", marks=pytest.mark.slow),
+]
+
+
+@pytest.mark.parametrize("script, key_line", CASES)
+def test_example_runs(script, key_line):
+    done = subprocess.run([sys.executable, str(EXAMPLES / script)], capture_output=True, text=True,
+                          timeout=600, cwd=EXAMPLES.parent)
+    assert done.returncode == 0, done.stderr
+    assert key_line in done.stdout, done.stdout
