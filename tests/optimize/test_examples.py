@@ -1,5 +1,6 @@
 """The optimization examples run, exit cleanly and print their key result."""
 
+import os
 import pathlib
 import subprocess
 import sys
@@ -19,7 +20,8 @@ CASES = [
 
 @pytest.mark.parametrize("script, key_line", CASES)
 def test_example_runs(script, key_line):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(EXAMPLES.parent), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run([sys.executable, str(EXAMPLES / script)], capture_output=True, text=True,
-                          timeout=600, cwd=EXAMPLES.parent)
+                          timeout=600, cwd=EXAMPLES.parent, env=env)
     assert done.returncode == 0, done.stderr
     assert key_line in done.stdout, done.stdout
