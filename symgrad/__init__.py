@@ -19,12 +19,14 @@ from symgrad.derive import gradient, hessian, jacobian
 from symgrad.jit import Kernel, compile
 from symgrad.objective import Objective
 from symgrad.check import GradientCheck, check_gradient
+from symgrad.explain import Explanation, explain
 from symgrad.optimize import Result, fit, minimize
 from symgrad import autograd, functions, losses, nn, optim
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Explanation",
     "ExpressionTypeError",
     "GradientCheck",
     "InputError",
@@ -38,6 +40,7 @@ __all__ = [
     "autograd",
     "check_gradient",
     "compile",
+    "explain",
     "fit",
     "functions",
     "gradient",
