@@ -39,7 +39,7 @@ def _matmul_a(g, ans, a, b):
 def _matmul_b(g, ans, a, b):
     if a.ndim == 1:
         return np.multiply.outer(a, g) if b.ndim == 2 else g * a
-    return a.T @ g
+    return (g.T @ a).T  # the same as a.T @ g; BLAS runs this layout faster for tall a
 
 
 def _pow_base(g, ans, a, b):
