@@ -17,7 +17,12 @@ from sympy.logic.boolalg import BooleanFalse, BooleanTrue
 
 from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported
 from symgrad.autograd._tensor import Tensor, apply, where
-from symgrad.errors import InputError, MissingSymbolError, UnsupportedFunctionError
+from symgrad.errors import (
+    ExpressionTypeError,
+    InputError,
+    MissingSymbolError,
+    UnsupportedFunctionError,
+)
 
 __all__ = ["SYMPY_TO_TAPE", "grad", "value_and_grad", "evaluate"]
 
@@ -152,12 +157,23 @@ class _Tape:
         return compare(self.tensor(c.lhs).data, self.tensor(c.rhs).data)
 
 
+def _check_keys(at: dict) -> None:
+    """The keys of an ``at`` dict must be SymPy symbols (text names are not looked up)."""
+    for key in at:
+        if not isinstance(key, sp.Symbol):
+            raise ExpressionTypeError(
+                f"at has the key {key!r} ({type(key).__name__}); keys must be SymPy symbols, "
+                f"e.g. sympy.Symbol({str(key)!r})."
+            )
+
+
 def _bind(expr, wrt, at, data):
     """Check the inputs and return ``(expr, wrt, theta, env_constants, data_arrays)``."""
     expr = canonicalize(as_expr(expr))
     check_supported(expr, "autograd")
     wrt = as_symbols(wrt)
     if isinstance(at, dict):
+        _check_keys(at)
         missing = [str(s) for s in wrt if s not in at]
         if missing:
             raise MissingSymbolError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from symgrad import autograd as ag
+from symgrad.autograd._sympy import _check_keys
 from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported
 from symgrad.check._evaluate import NON_ANALYTIC, evaluate
 from symgrad.check._finite import (
@@ -31,6 +32,7 @@ def _symbolic_gradient(expr, wrt, extra):
 def _split_point(expr, wrt, at):
     """``(theta, constants)``: the point in ``wrt`` order and the other bound symbols."""
     if isinstance(at, dict):
+        _check_keys(at)
         missing = [str(s) for s in wrt if s not in at]
         if missing:
             raise MissingSymbolError(

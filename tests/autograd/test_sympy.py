@@ -157,3 +157,8 @@ def test_data_columns_are_checked():
 
 def test_expression_free_of_wrt_has_zero_gradient():
     np.testing.assert_array_equal(ag.grad(y**2, [x], {x: 1.0, y: 2.0}), [0.0])
+
+
+def test_text_keys_in_at_are_refused():
+    with pytest.raises(ExpressionTypeError, match=r"key 'x'.*sympy\.Symbol\('x'\)"):
+        ag.grad(x**2, [x], {"x": 1.0})
