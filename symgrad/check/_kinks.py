@@ -88,6 +88,10 @@ def find_kinks(expr, wrt, theta, stencil, env: dict) -> tuple[Kink, ...]:
             kink = _classify(values)
             if kink is not None:
                 seen.add(where)
+                center = np.asarray(values[0])
+                if kink and center.size > 1:
+                    hits = int(np.sum(np.abs(center) <= KINK_TOLERANCE))
+                    where = f"{where} (in {hits} of {center.size} samples)"
                 found.append(Kink(where, kink))
     return tuple(found)
 

@@ -40,5 +40,6 @@ def test_conditions_with_and_or_are_searched():
 
 def test_any_sample_of_the_data_counts():
     data = {z: np.array([3.0, -1.0, 2.0])}
-    assert kinks(sp.Abs(x + z), [1.0], data)[0].exact
+    found = kinks(sp.Abs(x + z), [1.0], data)
+    assert found[0].exact and found[0].where == "Abs(x + z) at x + z = 0 (in 1 of 3 samples)"
     assert kinks(sp.Abs(x + z), [1.5], data) == ()
