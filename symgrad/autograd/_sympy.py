@@ -24,7 +24,7 @@ from symgrad.errors import (
     UnsupportedFunctionError,
 )
 
-__all__ = ["SYMPY_TO_TAPE", "grad", "value_and_grad", "evaluate"]
+__all__ = ["SYMPY_TO_TAPE", "grad", "value_and_grad"]
 
 
 def _pow(base: Tensor, exponent: sp.Expr, exponent_tensor) -> Tensor:
@@ -269,9 +269,3 @@ def grad(expr, wrt, at, data=None) -> np.ndarray:
     """
     return value_and_grad(expr, wrt, at, data)[1]
 
-
-def evaluate(expr, values: dict) -> np.ndarray:
-    """Forward value of ``expr`` with symbols bound to numbers or arrays (no tape)."""
-    expr = canonicalize(as_expr(expr))
-    env = {s: Tensor(v) for s, v in values.items()}
-    return _Tape(env).tensor(expr).data
