@@ -20,9 +20,14 @@ from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported
 from symgrad.codegen import BLOCK, objective_source
 from symgrad.derive import derive
 from symgrad.errors import InputError
-from symgrad.jit import DEFAULT_OPTIONS, JitOptions, check_arguments, load_module
+from symgrad.jit import DEFAULT_OPTIONS, JitOptions, check_arguments, load_module, run_blocks
 
 __all__ = ["Objective", "Data"]
+
+#: More data columns than this are passed to the kernels as one (d, N) array.
+WIDE = 32
+
+_ALL = np.empty(0, dtype=np.int64)  # "no index list": every sample
 
 
 class Data:
@@ -33,12 +38,20 @@ class Data:
         n: number of samples.
     """
 
-    __slots__ = ("columns", "n", "symbols")
+    __slots__ = ("columns", "n", "symbols", "_matrix")
 
     def __init__(self, columns, n, symbols):
         self.columns = columns
         self.n = n
         self.symbols = symbols
+        self._matrix = None
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """The columns stacked as one ``(d, N)`` array (made once, for wide data)."""
+        if self._matrix is None:
+            self._matrix = np.stack(self.columns) if self.columns else np.empty((0, self.n))
+        return self._matrix
 
     def __repr__(self) -> str:
         return f"Data({len(self.columns)} columns ({', '.join(map(str, self.symbols))}), n={self.n})"
@@ -114,10 +127,15 @@ class Objective:
         n = len(self.params)
         value = self._program.outputs[0]
         what = f"Objective({len(self.params)} params, {len(self.data)} data)"
-        self._vg_source = objective_source(self._program, self.params, self.data, self._program.outputs, what)
+        self._layout = "matrix" if len(self.data) > WIDE else "tuple"
+        self._vg_source = self._source(self._program, self._program.outputs, what, "vg")
         self._vg = load_module(self._vg_source, options)
-        self._v = load_module(objective_source(self._program, self.params, self.data, (value,), what, kind="v"), options)
+        self._v_source = self._source(self._program, (value,), what, "v")
+        self._v = load_module(self._v_source, options)
         self._n = n
+
+    def _source(self, program, outputs, what, kind):
+        return objective_source(program, self.params, self.data, outputs, what, kind=kind, columns=self._layout)
 
     def __repr__(self) -> str:
         return f"Objective({self.expr}, params={list(self.params)}, data={list(self.data)})"
@@ -134,7 +152,7 @@ class Objective:
         hess = program.outputs[1 + n:]
         upper = [hess[i * n + j] for i in range(n) for j in range(i, n)]
         what = f"Objective Hessian ({n} params, {len(self.data)} data)"
-        return load_module(objective_source(program, self.params, self.data, upper, what, kind="hess"), self._options)
+        return load_module(self._source(program, upper, what, "hess"), self._options)
 
     @property
     def source(self) -> str:
@@ -195,14 +213,13 @@ class Objective:
             getattr(module, kind)(theta, out)
             return out
         if indices is None:
-            n = data.n
-            out = np.empty((-(-n // BLOCK), width + 1))
-            parallel = out.shape[0] > 1 and self._options.parallel
-            getattr(module, f"{kind}_all_par" if parallel else f"{kind}_all")(theta, data.columns, n, out)
+            n, indices = data.n, _ALL
         else:
             n = len(indices)
-            out = np.empty((-(-n // BLOCK), width + 1))
-            getattr(module, f"{kind}_idx")(theta, data.columns, indices, out)
+        blocks = -(-n // BLOCK)
+        out = np.empty((blocks, width + 1))
+        cols = data.matrix if self._layout == "matrix" else data.columns
+        run_blocks(getattr(module, f"{kind}_range"), (theta, cols, indices, n, out), blocks, self._options.parallel)
         sums = out.sum(axis=0) if out.shape[0] > 1 else out[0]
         if not math.isfinite(sums[-1]):
             data.find_non_finite()
@@ -221,10 +238,15 @@ class Objective:
         """Mean value over all samples, or those at ``indices``; see :meth:`batch_value_and_grad`."""
         return float(self._run(self._v, "v", 1, theta, data, indices)[0])
 
+    def _prepare_for_call(self, columns) -> Data:
+        # Short loop bodies sum the data as they go and name a bad column afterwards;
+        # split ones do not, so their data are checked first.
+        return self.prepare(*columns, check_finite=self._vg_source.split)
+
     # -- api.md section 3 -----------------------------------------------------------
     def value(self, theta, *columns) -> float:
         """The mean loss ``L(θ)``."""
-        return self.batch_value(self._theta(theta), self.prepare(*columns, check_finite=False))
+        return self.batch_value(self._theta(theta), self._prepare_for_call(columns))
 
     def grad(self, theta, *columns) -> np.ndarray:
         """The gradient ``∇L(θ)``, an array of shape ``(n,)``."""
@@ -232,12 +254,12 @@ class Objective:
 
     def value_and_grad(self, theta, *columns):
         """``(L(θ), ∇L(θ))`` from one fused pass over the data."""
-        return self.batch_value_and_grad(self._theta(theta), self.prepare(*columns, check_finite=False))
+        return self.batch_value_and_grad(self._theta(theta), self._prepare_for_call(columns))
 
     def hessian(self, theta, *columns) -> np.ndarray:
         """The Hessian ``∇²L(θ)``, an ``(n, n)`` symmetric array."""
         theta = self._theta(theta)
-        data = self.prepare(*columns, check_finite=False)
+        data = self.prepare(*columns)
         n = self._n
         upper = self._run(self._hess, "hess", n * (n + 1) // 2, theta, data, None)
         h = np.empty((n, n))

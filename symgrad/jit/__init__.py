@@ -3,6 +3,7 @@
 from symgrad.jit._cache import CacheWarning, cache_dir, load_module, source_key
 from symgrad.jit._kernel import Kernel, check_arguments, compile
 from symgrad.jit._options import DEFAULT_OPTIONS, JitOptions
+from symgrad.jit._threads import run_blocks, thread_count
 
 __all__ = [
     "CacheWarning",
@@ -13,5 +14,7 @@ __all__ = [
     "check_arguments",
     "compile",
     "load_module",
+    "run_blocks",
     "source_key",
+    "thread_count",
 ]

@@ -53,6 +53,8 @@ class Kernel:
         args: the argument symbols, in call order.
         source: the generated Python source that Numba compiles.
         shape: the shape of one output: ``()`` scalar, ``(n,)`` list or column, ``(m, n)``.
+        scalar: the compiled Numba function itself: floats in, a float or a tuple of
+            floats (the outputs in order) out, with no checks: the cheapest call.
     """
 
     def __init__(self, exprs, args, shape, options: JitOptions = DEFAULT_OPTIONS):
@@ -64,6 +66,7 @@ class Kernel:
         self._source = pointwise_source(program, self.args, program.outputs, f"compile(..., [{names}])")
         self._module = load_module(self._source, options)
         self._size = len(exprs)
+        self.scalar = self._module.scalar
 
     @property
     def source(self) -> str:

@@ -18,8 +18,9 @@ class JitOptions:
     Attributes:
         cache: keep Numba's machine code on disk beside the generated module, so a
             new process loads it instead of compiling (see ``symgrad.jit`` caching).
-        parallel: let the fused data loops run their blocks on all threads
-            (``prange``); the serial twin is used for small data and mini-batches.
+        parallel: let the fused data loops share their blocks of samples among
+            threads (``SYMGRAD_NUM_THREADS``, default: the usable cores); small data
+            and mini-batches run on the calling thread.
         fastmath: off. It lets LLVM assume no NaN or infinity, which changes the
             results at exactly the points where gradient checks and divergence
             detection need them.
@@ -37,10 +38,14 @@ class JitOptions:
     nogil: bool = True
 
     def numba_kwargs(self, parallel: bool = False) -> dict:
-        """Keyword arguments for ``numba.njit`` (``parallel`` only for prange loops)."""
+        """Keyword arguments for ``numba.njit`` (``parallel`` only for prange loops).
+
+        The generated kernels use no ``prange``: data loops are shared among
+        threads by :func:`symgrad.jit.run_blocks` instead.
+        """
         return {
             "cache": self.cache,
-            "parallel": bool(parallel and self.parallel),
+            "parallel": bool(parallel),
             "fastmath": self.fastmath,
             "error_model": self.error_model,
             "boundscheck": self.boundscheck,
