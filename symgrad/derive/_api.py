@@ -87,10 +87,8 @@ def gradient(expr, wrt) -> sp.Matrix:
     Example:
         >>> import sympy as sp, symgrad as sg
         >>> x, y = sp.symbols("x y")
-        >>> sg.gradient(x**2 * sp.sin(y), [x, y])
-        Matrix([
-        [2*x*sin(y)],
-        [x**2*cos(y)]])
+        >>> sg.gradient(x**2 * sp.sin(y), [x, y]).T
+        Matrix([[2*x*sin(y), x**2*cos(y)]])
     """
     expr = as_expr(expr, "expr")
     program = derive([expr], wrt)
@@ -104,10 +102,8 @@ def jacobian(exprs, wrt) -> sp.Matrix:
     Example:
         >>> import sympy as sp, symgrad as sg
         >>> r, phi = sp.symbols("r phi")
-        >>> sg.jacobian([r * sp.cos(phi), r * sp.sin(phi)], [r, phi])
-        Matrix([
-        [cos(phi), -r*sin(phi)],
-        [sin(phi),  r*cos(phi)]])
+        >>> sg.jacobian([r * sp.cos(phi), r * sp.sin(phi)], [r, phi]).tolist()
+        [[cos(phi), -r*sin(phi)], [sin(phi), r*cos(phi)]]
     """
     flat, _ = _matrix_input(exprs)
     wrt = as_symbols(wrt, "wrt")
@@ -123,10 +119,8 @@ def hessian(expr, wrt) -> sp.Matrix:
     Example:
         >>> import sympy as sp, symgrad as sg
         >>> x, y = sp.symbols("x y")
-        >>> sg.hessian(x**3 * y, [x, y])
-        Matrix([
-        [6*x*y, 3*x**2],
-        [3*x**2,     0]])
+        >>> sg.hessian(x**3 * y, [x, y]).tolist()
+        [[6*x*y, 3*x**2], [3*x**2, 0]]
     """
     expr = as_expr(expr, "expr")
     wrt = as_symbols(wrt, "wrt")
