@@ -1,12 +1,13 @@
 """Every ```python block of the guides runs; blocks of one page share a namespace."""
 
+import doctest
 import re
 from pathlib import Path
 
 import pytest
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-PAGES = ["getting-started.md", "tutorial.md", "how-it-works.md", "numerics.md", "reference.md", "cli.md"]
+PAGES = sorted(p.name for p in DOCS.glob("*.md") if "```python" in p.read_text(encoding="utf-8"))
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 
 
@@ -25,9 +26,22 @@ def test_every_python_block_runs(page, tmp_path, monkeypatch):
     namespace = {"__name__": f"docs_{page.replace('-', '_').replace('.', '_')}"}
     for number, code in enumerate(blocks(page), 1):
         try:
+            if code.lstrip().startswith(">>>"):  # a doctest: its shown output is checked
+                run_doctest(code, namespace, f"{page} block {number}")
+                continue
             exec(compile(code, f"{page} block {number}", "exec"), namespace)
         except Exception as exc:  # name the page and block, keep the cause
             raise AssertionError(f"{page}, python block {number} failed: {exc!r}") from exc
+
+
+def run_doctest(code, namespace, name):
+    test = doctest.DocTestParser().get_doctest(code, namespace, name, name, 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    out = []
+    runner.run(test, out=out.append, clear_globs=False)
+    namespace.update(test.globs)  # the next blocks of the page see its names
+    if runner.failures:
+        raise AssertionError("".join(out))
 
 
 def test_example_script_runs(capsys, monkeypatch):
