@@ -15,10 +15,10 @@ import numpy as np
 import sympy as sp
 from sympy.logic.boolalg import BooleanFalse, BooleanTrue
 
+from symgrad._point import NUMPY_RELATIONS, split_point
 from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported
 from symgrad.autograd._tensor import Tensor, apply, where
 from symgrad.errors import (
-    ExpressionTypeError,
     InputError,
     MissingSymbolError,
     UnsupportedFunctionError,
@@ -67,14 +67,7 @@ SYMPY_TO_TAPE = {
     sp.Min: lambda *a: reduce(Tensor.minimum, a),
 }
 
-_RELATIONS = {
-    sp.StrictGreaterThan: np.greater,
-    sp.GreaterThan: np.greater_equal,
-    sp.StrictLessThan: np.less,
-    sp.LessThan: np.less_equal,
-    sp.Equality: np.equal,
-    sp.Unequality: np.not_equal,
-}
+_RELATIONS = NUMPY_RELATIONS
 
 
 class _Tape:
@@ -157,43 +150,12 @@ class _Tape:
         return compare(self.tensor(c.lhs).data, self.tensor(c.rhs).data)
 
 
-def _check_keys(at: dict) -> None:
-    """The keys of an ``at`` dict must be SymPy symbols (text names are not looked up)."""
-    for key in at:
-        if not isinstance(key, sp.Symbol):
-            raise ExpressionTypeError(
-                f"at has the key {key!r} ({type(key).__name__}); keys must be SymPy symbols, "
-                f"e.g. sympy.Symbol({str(key)!r})."
-            )
-
-
 def _bind(expr, wrt, at, data):
     """Check the inputs and return ``(expr, wrt, theta, env_constants, data_arrays)``."""
     expr = canonicalize(as_expr(expr))
     check_supported(expr, "autograd")
     wrt = as_symbols(wrt)
-    if isinstance(at, dict):
-        _check_keys(at)
-        missing = [str(s) for s in wrt if s not in at]
-        if missing:
-            raise MissingSymbolError(
-                f"at has no value for {', '.join(missing)}; give a value for every symbol of wrt."
-            )
-        values = {s: at[s] for s in at}
-        theta = [at[s] for s in wrt]
-    else:
-        theta = list(np.ravel(np.asarray(at, dtype=float))) if np.ndim(at) else [at]
-        if len(theta) != len(wrt):
-            raise InputError(
-                f"at has {len(theta)} values for {len(wrt)} symbols of wrt "
-                f"({', '.join(map(str, wrt))}); give one value per symbol, in order."
-            )
-        values = dict(zip(wrt, theta))
-    try:
-        theta = np.array(theta, dtype=np.float64)
-        constants = {s: float(v) for s, v in values.items() if s not in wrt}
-    except (TypeError, ValueError):
-        raise InputError("at must hold real numbers, one per symbol.") from None
+    theta, constants = split_point(at, wrt)
     columns = {}
     n = None
     for s, col in (data or {}).items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from symgrad import autograd as ag
-from symgrad.autograd._sympy import _check_keys
+from symgrad._point import split_point
 from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported
 from symgrad.check._evaluate import NON_ANALYTIC, evaluate
 from symgrad.check._finite import (
@@ -31,30 +31,14 @@ def _symbolic_gradient(expr, wrt, extra):
 
 def _split_point(expr, wrt, at):
     """``(theta, constants)``: the point in ``wrt`` order and the other bound symbols."""
-    if isinstance(at, dict):
-        _check_keys(at)
-        missing = [str(s) for s in wrt if s not in at]
-        if missing:
-            raise MissingSymbolError(
-                f"at has no value for {', '.join(missing)}; give a value for every symbol of wrt."
-            )
-        theta = [at[s] for s in wrt]
-        constants = {s: float(v) for s, v in at.items() if s not in wrt}
-    else:
-        theta = list(np.ravel(np.asarray(at, dtype=float)))
-        constants = {}
-        if len(theta) != len(wrt):
-            raise InputError(
-                f"at has {len(theta)} values for {len(wrt)} symbols of wrt "
-                f"({', '.join(map(str, wrt))}); give one value per symbol, in order."
-            )
+    theta, constants = split_point(at, wrt)
     unknown = sorted((s for s in expr.free_symbols if s not in wrt and s not in constants), key=str)
     if unknown:
         raise MissingSymbolError(
             f"the expression uses {', '.join(map(str, unknown))}, which has no value; "
             "add it to wrt or give its value in the at dict."
         )
-    return np.array(theta, dtype=np.float64), constants
+    return theta, constants
 
 
 def _kink_report(f, expr, wrt, theta, env):

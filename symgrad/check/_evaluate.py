@@ -13,6 +13,7 @@ import numpy as np
 import sympy as sp
 from sympy.logic.boolalg import BooleanFalse, BooleanTrue
 
+from symgrad._point import NUMPY_RELATIONS
 from symgrad.errors import UnsupportedFunctionError
 
 __all__ = ["evaluate", "NON_ANALYTIC"]
@@ -58,14 +59,7 @@ _FUNCTIONS = {
     sp.Min: _extreme(np.less_equal),
 }
 
-_RELATIONS = {
-    sp.StrictGreaterThan: np.greater,
-    sp.GreaterThan: np.greater_equal,
-    sp.StrictLessThan: np.less,
-    sp.LessThan: np.less_equal,
-    sp.Equality: np.equal,
-    sp.Unequality: np.not_equal,
-}
+_RELATIONS = NUMPY_RELATIONS
 
 
 def evaluate(expr: sp.Basic, values: dict, memo: dict | None = None):

@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import sympy as sp
 
 from symgrad.codegen._printer import KernelPrinter, python_name
 
