@@ -22,6 +22,7 @@ __all__ = [
     "as_symbols",
     "canonicalize",
     "check_supported",
+    "real_twins",
     "realify",
 ]
 
@@ -118,8 +119,12 @@ def as_symbols(values, what: str = "wrt") -> tuple[sp.Symbol, ...]:
 
 
 def check_supported(expr: sp.Basic, stage: str = "symgrad") -> None:
-    """Raise :class:`UnsupportedFunctionError` naming the first unsupported construct."""
-    for node in sp.preorder_traversal(expr):
+    """Raise :class:`UnsupportedFunctionError` naming the first unsupported construct.
+
+    Shared subexpressions are visited once (a network's expression is a DAG whose
+    tree is far larger).
+    """
+    for node in _unique_nodes(expr):
         if isinstance(node, (_STRUCTURAL, _SUPPORTED_CLASSES, _CONDITIONS, ExprCondPair)):
             if isinstance(node, sp.Number) and not node.is_finite:
                 raise UnsupportedFunctionError(
@@ -138,6 +143,18 @@ def check_supported(expr: sp.Basic, stage: str = "symgrad") -> None:
         )
 
 
+def _unique_nodes(expr):
+    seen = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        yield node
+        stack.extend(node.args)
+
+
 def canonicalize(expr: sp.Basic) -> sp.Basic:
     """Make the kink conventions explicit: ``Heaviside(z)`` -> ``Heaviside(z, 0)``.
 
@@ -147,10 +164,20 @@ def canonicalize(expr: sp.Basic) -> sp.Basic:
     """
     if not expr.has(sp.Heaviside):
         return expr
-    return expr.replace(
-        lambda e: isinstance(e, sp.Heaviside) and (len(e.args) == 1 or e.args[1] == sp.S.Half),
-        lambda e: sp.Heaviside(e.args[0], 0),
-    )
+    default = {
+        h: sp.Heaviside(h.args[0], 0)
+        for h in expr.atoms(sp.Heaviside)
+        if len(h.args) == 1 or h.args[1] == sp.S.Half
+    }
+    return expr.xreplace(default) if default else expr
+
+
+def real_twins(symbols) -> dict:
+    """Map each symbol to itself if known real, else to a new real ``Dummy`` of its name."""
+    return {
+        s: s if s.is_real else sp.Dummy(s.name, real=True)
+        for s in sorted(symbols, key=sp.default_sort_key)
+    }
 
 
 def realify(exprs: Sequence[sp.Basic]):
@@ -163,9 +190,7 @@ def realify(exprs: Sequence[sp.Basic]):
     symbols = set()
     for e in exprs:
         symbols |= e.free_symbols
-    forward = {}
-    for s in sorted(symbols, key=sp.default_sort_key):
-        forward[s] = s if s.is_real else sp.Dummy(s.name, real=True)
+    forward = real_twins(symbols)
     replace = {s: r for s, r in forward.items() if s is not r}
     backward = {r: s for s, r in replace.items()}
     new = [e.xreplace(replace) if replace else e for e in exprs]

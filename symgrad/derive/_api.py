@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sympy as sp
 
-from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported, realify
+from symgrad._expr import as_expr, as_symbols, check_supported, real_twins
 from symgrad.derive._program import Program, linearize, reverse
 
 __all__ = ["gradient", "jacobian", "hessian", "derive", "Derivation"]
 
 
 def _prepare(exprs, wrt, what):
-    exprs = [canonicalize(as_expr(e, what)) for e in exprs]
+    exprs = [as_expr(e, what) for e in exprs]
     wrt = as_symbols(wrt, "wrt")
     for e in exprs:
         check_supported(e, "symgrad.derive")
@@ -39,12 +39,13 @@ def derive(exprs, wrt, inputs=(), order: int = 1) -> Program:
         order: 1 for values and Jacobian, 2 to add the Hessian (needs ``m = 1``).
     """
     exprs, wrt = _prepare(exprs, wrt, "expr")
-    real, forward, backward = realify(list(exprs) + list(wrt))
-    exprs, wrt_real = real[: len(exprs)], real[len(exprs):]
+    free = set().union(*(e.free_symbols for e in exprs))
+    forward = real_twins(free | set(wrt))
+    backward = {r: s for s, r in forward.items() if r is not s}
+    wrt_real = [forward[w] for w in wrt]
     if not inputs:
-        free = set().union(*(e.free_symbols for e in exprs)) - set(wrt_real)
-        inputs = list(wrt) + sorted((backward.get(s, s) for s in free), key=sp.default_sort_key)
-    program = linearize(exprs, [forward.get(s, s) for s in inputs])
+        inputs = list(wrt) + sorted(free - set(wrt), key=sp.default_sort_key)
+    program = linearize(exprs, inputs, rename={s: r for s, r in forward.items() if r is not s})
     assignments = list(program.assignments)
     jac = []
     for out in program.outputs:

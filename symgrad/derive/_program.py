@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import sympy as sp
 from sympy.functions.elementary.piecewise import ExprCondPair
 
+from symgrad._expr import canonicalize
 from symgrad.derive._rules import local_derivative
 
 __all__ = ["Program", "linearize", "reverse"]
@@ -67,13 +68,17 @@ class Program:
         return sum(sp.count_ops(e, visual=False) for e in exprs)
 
 
-def linearize(exprs, inputs) -> Program:
+def linearize(exprs, inputs, rename=None) -> Program:
     """Name every distinct non-atomic subexpression once, in dependency order.
 
     Conditions of ``Piecewise`` stay inline (they are printed as ``if`` tests);
-    their expression operands are linearized like everything else.
+    their expression operands are linearized like everything else. ``rename`` maps
+    symbols to replacements (e.g. real twins) applied as each small node is rebuilt,
+    and one-argument ``Heaviside`` is made ``Heaviside(z, 0)`` there too: SymPy never
+    re-evaluates a large subexpression (``Max`` of large arguments compares them
+    pairwise, which can take minutes).
     """
-    memo: dict = {}
+    memo: dict = dict(rename or {})
     assignments: list = []
     for root in exprs:
         stack = [(root, False)]
@@ -85,8 +90,10 @@ def linearize(exprs, inputs) -> Program:
                 stack.append((node, True))
                 stack.extend((a, False) for a in reversed(node.args) if not a.is_Atom and a not in memo)
                 continue
-            args = [a if a.is_Atom else memo[a] for a in node.args]
+            args = [memo.get(a, a) if a.is_Atom else memo[a] for a in node.args]
             rebuilt = node.func(*args)
+            if isinstance(rebuilt, sp.Heaviside):
+                rebuilt = canonicalize(rebuilt)
             if isinstance(node, sp.Expr) and not isinstance(node, ExprCondPair):
                 if rebuilt.is_Atom:
                     memo[node] = rebuilt
@@ -96,8 +103,8 @@ def linearize(exprs, inputs) -> Program:
                     memo[node] = t
             else:  # a condition, or an (expression, condition) pair: kept inline
                 memo[node] = rebuilt
-    outputs = tuple(e if e.is_Atom else memo[e] for e in exprs)
-    return Program(tuple(inputs), tuple(assignments), outputs)
+    outputs = tuple(memo.get(e, e) for e in exprs)
+    return Program(tuple(memo.get(s, s) for s in inputs), tuple(assignments), outputs)
 
 
 def _active(program: Program, wrt) -> set:
