@@ -43,7 +43,7 @@ def local_derivative(rhs: sp.Expr, s: sp.Symbol, t: sp.Symbol | None) -> sp.Expr
     """
     if (rhs.is_Add or rhs.is_Mul) and s in rhs.args:
         others = [a for a in rhs.args if a != s]
-        if len(others) == len(rhs.args) - 1 and not any(a.has(s) for a in others):
+        if len(others) == len(rhs.args) - 1 and not any(not a.is_Atom and a.has(s) for a in others):
             return sp.S.One if rhs.is_Add else sp.Mul(*others)
     if rhs.is_Pow and rhs.base == s and rhs.exp.is_Number:
         return rhs.exp * s ** (rhs.exp - 1)

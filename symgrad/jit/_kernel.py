@@ -16,6 +16,8 @@ from symgrad.jit._options import DEFAULT_OPTIONS, JitOptions
 
 __all__ = ["Kernel", "compile", "check_arguments"]
 
+_SCALARS = {float, int, np.float64}
+
 
 def check_arguments(exprs, args, what: str = "args") -> None:
     """Raise ``MissingSymbolError`` naming the free symbols of ``exprs`` not in ``args``."""
@@ -89,9 +91,11 @@ class Kernel:
                 f"this kernel takes {len(self.args)} value(s), one per symbol of args ({names}); "
                 f"got {len(values)}."
             )
-        if all(isinstance(v, numbers.Real) and not isinstance(v, np.ndarray) for v in values):
-            result = self._module.scalar(*(float(v) for v in values))
-            return float(result) if not self.shape else np.asarray(result, dtype=np.float64).reshape(self.shape)
+        if set(map(type, values)) <= _SCALARS or all(
+            isinstance(v, numbers.Real) and not isinstance(v, np.ndarray) for v in values
+        ):
+            result = self.scalar(*map(float, values))
+            return float(result) if not self.shape else np.array(result).reshape(self.shape)
         arrays = []
         for a, v in zip(self.args, values):
             try:

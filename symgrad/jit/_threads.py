@@ -8,6 +8,7 @@ Numba's ``prange``, whose parallel-loop compile costs seconds per kernel.
 
 from __future__ import annotations
 
+import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,8 +20,12 @@ MIN_PARALLEL_BLOCKS = 4
 _pool: ThreadPoolExecutor | None = None
 
 
+@functools.lru_cache(maxsize=None)
 def thread_count() -> int:
-    """Threads used for data loops: ``$SYMGRAD_NUM_THREADS``, else the usable cores."""
+    """Threads used for data loops: ``$SYMGRAD_NUM_THREADS``, else the usable cores.
+
+    Read once per process.
+    """
     env = os.environ.get("SYMGRAD_NUM_THREADS")
     if env:
         return max(1, int(env))
@@ -32,10 +37,10 @@ def thread_count() -> int:
 
 def run_blocks(kernel, args, blocks: int, parallel: bool = True) -> None:
     """Call ``kernel(*args, b0, b1)`` over ``range(blocks)``, cut into one range per thread."""
-    threads = min(thread_count(), blocks) if parallel else 1
-    if threads < 2 or blocks < MIN_PARALLEL_BLOCKS:
+    if not parallel or blocks < MIN_PARALLEL_BLOCKS or thread_count() < 2:
         kernel(*args, 0, blocks)
         return
+    threads = min(thread_count(), blocks)
     global _pool
     if _pool is None or _pool._max_workers < threads:
         _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="symgrad")
