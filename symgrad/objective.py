@@ -34,24 +34,25 @@ class Data:
     """Validated data columns, ready for the kernels (see :meth:`Objective.prepare`).
 
     Attributes:
-        columns: tuple of C-contiguous float64 arrays, one per data symbol.
+        columns: tuple of float64 1-D arrays, one per data symbol.
         n: number of samples.
+        kernel_input: what the kernels read: ``columns`` itself, or a ``(d, N)``-shaped
+            view of one row-major ``(N, d)`` copy, in which the values of one sample
+            are adjacent (a mini-batch of random rows then touches few cache lines).
     """
 
-    __slots__ = ("columns", "n", "symbols", "_matrix")
+    __slots__ = ("columns", "n", "symbols", "kernel_input")
 
-    def __init__(self, columns, n, symbols):
+    def __init__(self, columns, n, symbols, rows: bool, wide: bool):
         self.columns = columns
         self.n = n
         self.symbols = symbols
-        self._matrix = None
-
-    @property
-    def matrix(self) -> np.ndarray:
-        """The columns stacked as one ``(d, N)`` array (made once, for wide data)."""
-        if self._matrix is None:
-            self._matrix = np.stack(self.columns) if self.columns else np.empty((0, self.n))
-        return self._matrix
+        if rows and columns:
+            self.kernel_input = np.stack(columns, axis=1).T
+        elif wide:
+            self.kernel_input = np.stack(columns)
+        else:
+            self.kernel_input = columns
 
     def __repr__(self) -> str:
         return f"Data({len(self.columns)} columns ({', '.join(map(str, self.symbols))}), n={self.n})"
@@ -177,8 +178,11 @@ class Objective:
     def _names(self) -> str:
         return ", ".join(str(p) for p in self.params)
 
-    def prepare(self, *columns, check_finite: bool = True) -> Data:
+    def prepare(self, *columns, check_finite: bool = True, rows: bool = True) -> Data:
         """Validate data columns once; the result is passed to the ``batch_*`` methods.
+
+        With ``rows`` (the default) the data are copied once into one row-major
+        array, which training loops that draw random mini-batches read fastest.
 
         Raises:
             InputError: wrong number of columns, non-numeric, not 1-D, unequal lengths,
@@ -201,7 +205,7 @@ class Objective:
         n = len(cols[0]) if cols else 0
         if self.data and n == 0:
             raise InputError("data columns are empty; an objective over data needs at least one sample.")
-        data = Data(cols, n, self.data)
+        data = Data(cols, n, self.data, rows=rows, wide=self._layout == "matrix")
         if check_finite:
             data.find_non_finite()
         return data
@@ -218,8 +222,8 @@ class Objective:
             n = len(indices)
         blocks = -(-n // BLOCK)
         out = np.empty((blocks, width + 1))
-        cols = data.matrix if self._layout == "matrix" else data.columns
-        run_blocks(getattr(module, f"{kind}_range"), (theta, cols, indices, n, out), blocks, self._options.parallel)
+        args = (theta, data.kernel_input, indices, n, out)
+        run_blocks(getattr(module, f"{kind}_range"), args, blocks, self._options.parallel)
         sums = out.sum(axis=0) if out.shape[0] > 1 else out[0]
         if not math.isfinite(sums[-1]):
             data.find_non_finite()
@@ -241,7 +245,7 @@ class Objective:
     def _prepare_for_call(self, columns) -> Data:
         # Short loop bodies sum the data as they go and name a bad column afterwards;
         # split ones do not, so their data are checked first.
-        return self.prepare(*columns, check_finite=self._vg_source.split)
+        return self.prepare(*columns, check_finite=self._vg_source.split, rows=False)
 
     # -- api.md section 3 -----------------------------------------------------------
     def value(self, theta, *columns) -> float:
@@ -259,7 +263,7 @@ class Objective:
     def hessian(self, theta, *columns) -> np.ndarray:
         """The Hessian ``∇²L(θ)``, an ``(n, n)`` symmetric array."""
         theta = self._theta(theta)
-        data = self.prepare(*columns)
+        data = self.prepare(*columns, rows=False)
         n = self._n
         upper = self._run(self._hess, "hess", n * (n + 1) // 2, theta, data, None)
         h = np.empty((n, n))
@@ -275,4 +279,5 @@ class Objective:
         """
         from symgrad.check import check_objective
 
-        return check_objective(self, self._theta(theta), self.prepare(*columns).columns, rtol=rtol, atol=atol)
+        data = self.prepare(*columns, rows=False)
+        return check_objective(self, self._theta(theta), data.columns, rtol=rtol, atol=atol)

@@ -142,8 +142,9 @@ def objective_source(
 
     ``kind`` prefixes the function names (``vg`` for value and gradient, ``v`` for the
     value alone, ``hess`` for second derivatives). ``columns`` says how data arrive:
-    ``"tuple"`` (one array per data symbol) or ``"matrix"`` (a ``(d, N)`` array, for
-    wide data). Functions (``theta`` the parameter vector):
+    ``"tuple"`` (one 1-D array per data symbol, or any 2-D array whose row ``j`` is
+    column ``j``, such as the transpose of a row-major ``(N, d)`` array) or ``"matrix"``
+    (a ``(d, N)``-shaped array, for wide data). Functions (``theta`` the parameter vector):
 
     - with data: ``{kind}_block(theta, cols, idx, b, n, out)`` adds up block ``b`` of
       the samples (those listed in ``idx``, or all if ``idx`` is empty) into row ``b``
@@ -162,10 +163,14 @@ def objective_source(
     body, results = _body(program, outputs, namer)
     width = len(results)
     unpack = {namer.names[p]: f"{namer.names[p]} = _theta[{k}]" for k, p in enumerate(params)}
+    hoist = []
     if columns == "matrix":
         load = {namer.names[d]: f"{namer.names[d]} = _cols[{j}, _i]" for j, d in enumerate(data)}
+        hoisted = load
     else:
         load = {namer.names[d]: f"{namer.names[d]} = _cols[{j}][_i]" for j, d in enumerate(data)}
+        hoist = [f"_c{j} = _cols[{j}]" for j in range(len(data))]
+        hoisted = {namer.names[d]: f"{namer.names[d]} = _c{j}[_i]" for j, d in enumerate(data)}
     lines = []
     if not data:
         lines += [f"def {kind}(_theta, _out):"] + _indent(list(unpack.values()) + body, 1)
@@ -183,9 +188,9 @@ def objective_source(
     if len(body) <= SPLIT:
         accs = [f"_s{k}" for k in range(width)]
         check = "_chk += " + " + ".join(namer.names[d] for d in data)
-        lines += head + _indent(list(unpack.values()), 1)
+        lines += head + _indent(list(unpack.values()) + hoist, 1)
         lines += [f"    {a} = 0.0" for a in accs] + ["    _chk = 0.0"] + loop
-        lines += _indent(list(load.values()) + [check] + body, 2)
+        lines += _indent(list(hoisted.values()) + [check] + body, 2)
         lines += [f"        {a} += {r}" for a, r in zip(accs, results)]
         lines += [f"    _out[_b, {k}] = {a}" for k, a in enumerate(accs)]
         lines += [f"    _out[_b, {width}] = _chk", "", ""]
