@@ -217,6 +217,28 @@ def build_times(kind, size, cache):
     return json.loads(out.stdout)
 
 
+FLOOR = textwrap.dedent(
+    """
+    import sys, time
+    sys.path.insert(0, sys.argv[1])
+    t0 = time.perf_counter()
+    import floor_module
+    floor_module.f(1.0)
+    print(time.perf_counter() - t0)
+    """
+)
+
+
+def numba_floor(directory):
+    """Seconds to the first call of a one-line cached @njit function in a new process."""
+    with open(os.path.join(directory, "floor_module.py"), "w") as f:
+        f.write("import numba\n\n\n@numba.njit(cache=True)\ndef f(x):\n    return x + 1.0\n")
+    code = "import numba\n" + FLOOR  # numba imported before the clock starts
+    times = [float(subprocess.run([sys.executable, "-c", code, directory], capture_output=True,
+                                  text=True, check=True).stdout) for _ in range(2)]
+    return times[1]
+
+
 def bench_build(cases):
     print("\n## Derive + compile (new process each; seconds)\n")
     print("| model | params | statements | derive+codegen | cold: to first gradient | cached: to first gradient |")
@@ -230,6 +252,10 @@ def bench_build(cases):
                 f"| {name} | {cold['params']} | {cold['statements']} | {cold['derive']:.2f} | "
                 f"{cold['derive'] + cold['first_grad']:.2f} | {warm['derive'] + warm['first_grad']:.2f} |"
             )
+        floor = numba_floor(cache)
+        print(f"\nNumba's own floor: the first call of a one-line cached @njit function in a new "
+              f"process takes {floor:.2f} s (loading Numba's compiler state), included in every "
+              "cached figure above.")
 
 
 def print_rows(title, rows):

@@ -160,7 +160,7 @@ def load_module(source, options: JitOptions = DEFAULT_OPTIONS) -> types.ModuleTy
         module = _import_text(module_name, source.text, key)
         cache = False
     for name in source.functions:
-        kwargs = options.numba_kwargs(parallel=name in source.parallel)
+        kwargs = options.numba_kwargs(loop=name in source.loops)
         kwargs["cache"] = cache
         setattr(module, name, numba.njit(**kwargs)(getattr(module, name)))
     sys.modules[module_name] = module
