@@ -69,8 +69,11 @@ class Data:
                 )
 
 
+_F64 = np.dtype(np.float64)
+
+
 def _column(symbol, value, k):
-    if isinstance(value, np.ndarray) and value.dtype == np.float64 and value.ndim == 1:
+    if type(value) is np.ndarray and value.dtype is _F64 and value.ndim == 1:
         return value if value.flags.c_contiguous else np.ascontiguousarray(value)
     if isinstance(value, (str, bytes)):
         raise InputError(f"data column {symbol} (column {k}) is text, not numbers.")
@@ -134,6 +137,7 @@ class Objective:
         self._v_source = self._source(self._program, (value,), what, "v")
         self._v = load_module(self._v_source, options)
         self._n = n
+        self._shape = (n,)
 
     def _source(self, program, outputs, what, kind):
         return objective_source(program, self.params, self.data, outputs, what, kind=kind, columns=self._layout)
@@ -162,6 +166,8 @@ class Objective:
 
     # -- validation -------------------------------------------------------------
     def _theta(self, theta) -> np.ndarray:
+        if type(theta) is np.ndarray and theta.dtype is _F64 and theta.shape == self._shape:
+            return theta if theta.flags.c_contiguous else np.ascontiguousarray(theta)
         if isinstance(theta, (str, bytes)):
             raise InputError("theta must be numbers, one per parameter, not text.")
         try:
@@ -197,8 +203,8 @@ class Objective:
             raise InputError(
                 f"expected {len(self.data)} data column(s), one per data symbol ({names}); got {len(columns)}."
             )
-        cols = tuple(_column(s, c, k) for k, (s, c) in enumerate(zip(self.data, columns)))
-        lengths = {len(c) for c in cols}
+        cols = tuple(map(_column, self.data, columns, range(len(columns))))
+        lengths = {c.shape[0] for c in cols}
         if len(lengths) > 1:
             detail = ", ".join(f"{s}: {len(c)}" for s, c in zip(self.data, cols))
             raise InputError(f"data columns must all have the same length; got {detail}.")
