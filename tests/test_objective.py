@@ -137,3 +137,17 @@ def test_no_data_objective_refuses_columns():
     obj = sg.Objective(w**2, [w])
     with pytest.raises(ValueError, match="no data symbols"):
         obj.value([1.0], [1.0, 2.0])
+
+
+def test_results_do_not_depend_on_threads():
+    from symgrad.jit import JitOptions
+
+    loss = sp.log(1 + sp.exp(w * x + b)) - y * (w * x + b)
+    threaded = sg.Objective(loss, [w, b], data=[x, y])
+    serial = sg.Objective(loss, [w, b], data=[x, y], options=JitOptions(parallel=False))
+    rng = np.random.default_rng(4)
+    xs = rng.normal(size=9 * BLOCK + 5)
+    ys = (rng.uniform(size=xs.size) < 0.5).astype(float)
+    v1, g1 = threaded.value_and_grad([0.3, -0.1], xs, ys)
+    v2, g2 = serial.value_and_grad([0.3, -0.1], xs, ys)
+    assert v1 == v2 and np.array_equal(g1, g2)  # bit for bit: fixed blocks, summed in order
