@@ -129,15 +129,18 @@ class Objective:
         inputs = self.params + self.data
         self._program = derive([expr], self.params, inputs=inputs)
         n = len(self.params)
-        value = self._program.outputs[0]
         what = f"Objective({len(self.params)} params, {len(self.data)} data)"
         self._layout = "matrix" if len(self.data) > WIDE else "tuple"
         self._vg_source = self._source(self._program, self._program.outputs, what, "vg")
         self._vg = load_module(self._vg_source, options)
-        self._v_source = self._source(self._program, (value,), what, "v")
-        self._v = load_module(self._v_source, options)
         self._n = n
         self._shape = (n,)
+
+    @functools.cached_property
+    def _v(self):
+        """The value-only kernels, generated on first use (training may never need them)."""
+        what = f"Objective({len(self.params)} params, {len(self.data)} data)"
+        return load_module(self._source(self._program, self._program.outputs[:1], what, "v"), self._options)
 
     def _source(self, program, outputs, what, kind):
         return objective_source(program, self.params, self.data, outputs, what, kind=kind, columns=self._layout)

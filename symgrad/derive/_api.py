@@ -7,7 +7,7 @@ import sympy as sp
 from symgrad._expr import as_expr, as_symbols, check_supported, real_twins
 from symgrad.derive._program import Program, linearize, reverse
 
-__all__ = ["gradient", "jacobian", "hessian", "derive", "Derivation"]
+__all__ = ["gradient", "jacobian", "hessian", "derive"]
 
 
 def _prepare(exprs, wrt, what):
@@ -18,16 +18,11 @@ def _prepare(exprs, wrt, what):
     return exprs, wrt
 
 
-class Derivation(Program):
-    """A :class:`Program` whose outputs are ``values + first derivatives (+ second)``.
-
-    Outputs are laid out as: the ``m`` values, then the ``m × n`` Jacobian row by row,
-    then (``order=2``, ``m = 1``) the ``n × n`` Hessian row by row.
-    """
-
-
 def derive(exprs, wrt, inputs=(), order: int = 1) -> Program:
     """A straight-line program computing ``exprs``, their Jacobian and (order 2) Hessian.
+
+    Its outputs are laid out as: the ``m`` values, then the ``m × n`` Jacobian row by
+    row, then (``order=2``, ``m = 1``) the ``n × n`` Hessian row by row.
 
     The program is in the caller's symbols. ``inputs`` gives the argument order of the
     program (defaults to ``wrt`` followed by the other free symbols, sorted by name).
@@ -68,7 +63,7 @@ def derive(exprs, wrt, inputs=(), order: int = 1) -> Program:
     if backward:
         assignments = [(t, rhs.xreplace(backward)) for t, rhs in assignments]
         outputs = [o.xreplace(backward) for o in outputs]
-    return Derivation(tuple(inputs), tuple(assignments), tuple(outputs))
+    return Program(tuple(inputs), tuple(assignments), tuple(outputs))
 
 
 def _matrix_input(exprs):

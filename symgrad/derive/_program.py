@@ -62,11 +62,6 @@ class Program:
             env[t] = rhs.xreplace(env)
         return [out.xreplace(env) for out in self.outputs]
 
-    def operation_count(self) -> int:
-        """Number of SymPy operations in the assignments and outputs (a size measure)."""
-        exprs = [rhs for _, rhs in self.assignments] + list(self.outputs)
-        return sum(sp.count_ops(e, visual=False) for e in exprs)
-
 
 def linearize(exprs, inputs, rename=None) -> Program:
     """Name every distinct non-atomic subexpression once, in dependency order.

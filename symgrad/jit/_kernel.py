@@ -62,7 +62,6 @@ class Kernel:
     def __init__(self, exprs, args, shape, options: JitOptions = DEFAULT_OPTIONS):
         self.args = tuple(args)
         self.shape = tuple(shape)
-        self.exprs = tuple(exprs)
         program = derive(list(exprs), (), inputs=self.args)
         names = ", ".join(str(a) for a in self.args)
         self._source = pointwise_source(program, self.args, program.outputs, f"compile(..., [{names}])")
