@@ -21,6 +21,11 @@ __all__ = [
     "as_expr",
     "as_symbols",
     "canonicalize",
+    "free_symbols",
+    "has_any",
+    "unique_nodes",
+    "max_node",
+    "shift_by_max",
     "check_supported",
     "real_twins",
     "realify",
@@ -124,7 +129,7 @@ def check_supported(expr: sp.Basic, stage: str = "symgrad") -> None:
     Shared subexpressions are visited once (a network's expression is a DAG whose
     tree is far larger).
     """
-    for node in _unique_nodes(expr):
+    for node in unique_nodes(expr):
         if isinstance(node, (_STRUCTURAL, _SUPPORTED_CLASSES, _CONDITIONS, ExprCondPair)):
             if isinstance(node, sp.Number) and not node.is_finite:
                 raise UnsupportedFunctionError(
@@ -143,7 +148,8 @@ def check_supported(expr: sp.Basic, stage: str = "symgrad") -> None:
         )
 
 
-def _unique_nodes(expr):
+def unique_nodes(expr):
+    """Every distinct subexpression once (SymPy's own walks visit a DAG as a tree)."""
     seen = set()
     stack = [expr]
     while stack:
@@ -155,6 +161,45 @@ def _unique_nodes(expr):
         stack.extend(node.args)
 
 
+def free_symbols(expr: sp.Basic) -> set:
+    """``expr.free_symbols`` for the expressions symgrad supports, one visit per node.
+
+    SymPy recomputes the set for every path to a shared node, which for a network is
+    millions of visits; symgrad's expressions bind no variables, so the free symbols
+    are simply the symbols among the nodes.
+    """
+    return {node for node in unique_nodes(expr) if isinstance(node, sp.Symbol)}
+
+
+def has_any(expr: sp.Basic, *types) -> bool:
+    """Whether ``expr`` has a node of one of ``types`` (``expr.has``, one visit per node)."""
+    return any(isinstance(node, types) for node in unique_nodes(expr))
+
+
+def max_node(values) -> sp.Expr:
+    """``Max(*values)`` left unevaluated, with its arguments in the given order.
+
+    ``sp.Max(..., evaluate=False)`` still sorts its arguments by ``default_sort_key``,
+    which walks every argument's whole tree: seconds for the ten logits of a network.
+    """
+    values = tuple(dict.fromkeys(values))
+    if len(values) == 1:
+        return values[0]
+    node = sp.Expr.__new__(sp.Max, *values)
+    node._argset = frozenset(values)
+    return node
+
+
+def shift_by_max(values) -> tuple[sp.Expr, list[sp.Expr]]:
+    """``(m, [z - m for z in values])`` with ``m = max(values)``, for stable exponentials.
+
+    Each difference stays one ``Add`` of two nodes (SymPy would spread a long sum ``z``
+    into it), so ``z`` and ``m`` are shared nodes, computed once however often they are read.
+    """
+    m = max_node(values)
+    return m, [sp.Add(z, sp.Mul(-1, m), evaluate=False) for z in values]
+
+
 def canonicalize(expr: sp.Basic) -> sp.Basic:
     """Make the kink conventions explicit: ``Heaviside(z)`` -> ``Heaviside(z, 0)``.
 
@@ -162,12 +207,10 @@ def canonicalize(expr: sp.Basic) -> sp.Basic:
     explicit second argument of exactly 1/2 cannot be told apart from it and is read
     the same way; any other explicit second argument is kept.
     """
-    if not expr.has(sp.Heaviside):
-        return expr
     default = {
         h: sp.Heaviside(h.args[0], 0)
-        for h in expr.atoms(sp.Heaviside)
-        if len(h.args) == 1 or h.args[1] == sp.S.Half
+        for h in unique_nodes(expr)
+        if isinstance(h, sp.Heaviside) and (len(h.args) == 1 or h.args[1] == sp.S.Half)
     }
     return expr.xreplace(default) if default else expr
 
@@ -189,7 +232,7 @@ def realify(exprs: Sequence[sp.Basic]):
     """
     symbols = set()
     for e in exprs:
-        symbols |= e.free_symbols
+        symbols |= free_symbols(e)
     forward = real_twins(symbols)
     replace = {s: r for s, r in forward.items() if s is not r}
     backward = {r: s for s, r in replace.items()}

@@ -16,7 +16,7 @@ import sympy as sp
 from sympy.logic.boolalg import BooleanFalse, BooleanTrue
 
 from symgrad._point import NUMPY_RELATIONS, split_point
-from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported
+from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported, free_symbols, has_any
 from symgrad.autograd._tensor import Tensor, apply, where
 from symgrad.errors import (
     InputError,
@@ -167,7 +167,7 @@ def _bind(expr, wrt, at, data):
         n = arr.size
         columns[s] = arr
     known = set(wrt) | set(constants) | set(columns)
-    unknown = sorted((s for s in expr.free_symbols if s not in known), key=str)
+    unknown = sorted((s for s in free_symbols(expr) if s not in known), key=str)
     if unknown:
         raise MissingSymbolError(
             f"the expression uses {', '.join(map(str, unknown))}, which is in neither wrt, "
@@ -209,7 +209,7 @@ def value_and_grad(expr, wrt, at, data=None):
     env.update({s: Tensor(v) for s, v in columns.items()})
     # Piecewise evaluates every branch everywhere; the branches it does not select may
     # meet values outside their domain (log of a negative number): those stay silent.
-    quiet = np.errstate(invalid="ignore", divide="ignore") if expr.has(sp.Piecewise) else _nothing()
+    quiet = np.errstate(invalid="ignore", divide="ignore") if has_any(expr, sp.Piecewise) else _nothing()
     with quiet:
         out = _Tape(env).tensor(expr)
         if not out.requires_grad:  # the expression does not depend on wrt

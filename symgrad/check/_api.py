@@ -6,7 +6,7 @@ import numpy as np
 
 from symgrad import autograd as ag
 from symgrad._point import split_point
-from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported
+from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported, free_symbols, has_any
 from symgrad.check._evaluate import NON_ANALYTIC, evaluate
 from symgrad.check._finite import (
     central_gradient,
@@ -14,7 +14,7 @@ from symgrad.check._finite import (
     one_sided_gradients,
     steps,
 )
-from symgrad.check._kinks import find_kinks
+from symgrad.check._kinks import AxisStencil, find_kinks
 from symgrad.check._report import GradientCheck
 from symgrad.errors import InputError, MissingSymbolError
 
@@ -32,7 +32,7 @@ def _symbolic_gradient(expr, wrt, extra):
 def _split_point(expr, wrt, at):
     """``(theta, constants)``: the point in ``wrt`` order and the other bound symbols."""
     theta, constants = split_point(at, wrt)
-    unknown = sorted((s for s in expr.free_symbols if s not in wrt and s not in constants), key=str)
+    unknown = sorted((s for s in free_symbols(expr) if s not in wrt and s not in constants), key=str)
     if unknown:
         raise MissingSymbolError(
             f"the expression uses {', '.join(map(str, unknown))}, which has no value; "
@@ -44,8 +44,7 @@ def _split_point(expr, wrt, at):
 def _kink_report(f, expr, wrt, theta, env):
     """Kinks at ``theta`` (or within the step), with one-sided differences if any."""
     h = steps(theta)
-    stencil = [theta + s * h[i] * np.eye(len(theta))[i] for i in range(len(theta)) for s in (1, -1)]
-    kinks = find_kinks(expr, wrt, theta, stencil, env)
+    kinks = find_kinks(expr, wrt, theta, AxisStencil(theta, h), env)
     if not kinks:
         return (), None, None
     left, right = one_sided_gradients(f, theta)
@@ -89,7 +88,7 @@ def check_gradient(expr, wrt, at, rtol: float = 1e-6, atol: float = 1e-8) -> Gra
         return evaluate(expr, {**dict(zip(wrt, t)), **constants})
 
     with np.errstate(all="ignore"):
-        if expr.has(*NON_ANALYTIC):
+        if has_any(expr, *NON_ANALYTIC):
             numeric, method = central_gradient(f, theta), "central differences"
         else:
             numeric, method = complex_step_gradient(f, theta), "complex step"

@@ -16,9 +16,10 @@ from itertools import combinations
 import numpy as np
 import sympy as sp
 
+from symgrad._expr import unique_nodes
 from symgrad.check._evaluate import evaluate
 
-__all__ = ["Kink", "find_kinks"]
+__all__ = ["AxisStencil", "Kink", "find_kinks"]
 
 #: |z| at or below this counts as exactly on the kink.
 KINK_TOLERANCE = 1e-12
@@ -39,80 +40,132 @@ class Kink:
         return self.where if self.exact else f"{self.where} (within the finite-difference step)"
 
 
+#: Entries (points x samples x subexpressions) evaluated at once; bounds the memory.
+BUDGET = 2**24
+
+#: Expressions longer than this are shortened in the kink descriptions.
+SHOWN = 80
+
+
+def _short(expr) -> str:
+    """``str(expr)`` cut to ``SHOWN`` characters, without printing a large tree whole."""
+    if _size(expr) <= SHOWN // 2:
+        text = str(expr)
+    elif isinstance(expr, sp.Add):
+        text = f"{_short(expr.args[0])} + ... ({len(expr.args)} terms)"
+    else:
+        text = f"{type(expr).__name__}({_short(expr.args[0])}, ...)"
+    return text if len(text) <= SHOWN else text[: SHOWN - 3] + "..."
+
+
+class AxisStencil:
+    """The ``2n`` points ``theta + h_i e_i`` and ``theta - h_i e_i``, made a slice at a time."""
+
+    def __init__(self, theta, h):
+        self.theta = np.asarray(theta, dtype=float).ravel()
+        self.h = np.asarray(h, dtype=float).ravel()
+
+    def __len__(self) -> int:
+        return 2 * self.theta.size
+
+    def __getitem__(self, where: slice) -> np.ndarray:
+        k = np.arange(len(self))[where]
+        points = np.repeat(self.theta[None, :], k.size, axis=0)
+        points[np.arange(k.size), k // 2] += np.where(k % 2 == 0, 1.0, -1.0) * self.h[k // 2]
+        return points
+
+
 def _boundaries(expr: sp.Basic):
-    """Yield ``(description, z)`` for every boundary ``z = 0`` of a kink in ``expr``."""
-    for node in sp.preorder_traversal(expr):
+    """Yield ``(node, z, pair)`` for every boundary ``z = 0`` of a kink in ``expr``.
+
+    ``pair`` is ``(a, b)`` for two arguments of a ``Max``/``Min`` (``z = a - b``), else ``None``.
+    """
+    for node in unique_nodes(expr):
         if isinstance(node, (sp.Abs, sp.sign, sp.Heaviside)):
-            z = node.args[0]
-            yield f"{node} at {z} = 0", z
+            yield node, node.args[0], None
         elif isinstance(node, (sp.Max, sp.Min)):
             for a, b in combinations(node.args, 2):
-                z = a - b if b != 0 else a
-                if a == 0:
-                    z = b
-                yield f"{node} at {z} = 0", z, (a, b, node)
+                yield node, (b if a == 0 else a if b == 0 else a - b), (a, b)
         elif isinstance(node, sp.Piecewise):
             for _, cond in node.args:
                 for rel in sp.preorder_traversal(cond):
                     if isinstance(rel, sp.core.relational.Relational):
-                        z = rel.lhs - rel.rhs
-                        yield f"{node} at {z} = 0", z
+                        yield node, rel.lhs - rel.rhs, None
+
+
+def _size(expr: sp.Basic) -> int:
+    """Number of distinct subexpressions (what one evaluation keeps in its memo)."""
+    return sum(1 for _ in unique_nodes(expr))
 
 
 def find_kinks(expr, wrt, theta, stencil, env: dict) -> tuple[Kink, ...]:
     """Kinks of ``expr`` at ``theta`` or crossed by the stencil points.
 
+    The point and the stencil are evaluated together, in chunks of points that broadcast
+    against the data (``(points, 1)`` against ``(N,)``), so a model with thousands of
+    parameters costs a few array passes rather than one pass per stencil point.
+
     Args:
         expr: the (canonical) expression.
         wrt: symbols of ``theta``.
         theta: the point, ``ndarray (n,)``.
-        stencil: the other points finite differences visit, a list of ``ndarray (n,)``.
+        stencil: the other points finite differences visit: a list of ``ndarray (n,)``,
+            or anything that slices into such lists or ``(k, n)`` arrays (``AxisStencil``).
         env: values of every other symbol (numbers or data columns).
     """
-    points = [np.asarray(theta, dtype=float)] + [np.asarray(p, dtype=float) for p in stencil]
-    found, seen = [], set()
-    memos = [{} for _ in points]
+    items, seen = [], set()
+    for node, z, pair in _boundaries(expr):
+        if (node, z) not in seen:
+            seen.add((node, z))
+            items.append((node, z, pair))
+    if not items:
+        return ()
+    theta = np.asarray(theta, dtype=float).reshape(1, len(wrt))
+    samples = max([np.size(v) for v in env.values()], default=1)
+    chunk = max(1, BUDGET // (samples * _size(expr)))
+    center = [None] * len(items)
+    crossed = [False] * len(items)
     with np.errstate(all="ignore"):
-        for item in _boundaries(expr):
-            where, z = item[0], item[1]
-            if where in seen:
-                continue
-            values = []
-            for p, memo in zip(points, memos):
-                bound = dict(env)
-                bound.update(zip(wrt, p))
-                if len(item) == 3:
-                    values.append(_pair_state(item[2], bound, memo))
-                else:
-                    values.append(np.real(np.asarray(evaluate(z, bound, memo), dtype=float)))
-            kink = _classify(values)
-            if kink is not None:
-                seen.add(where)
-                center = np.asarray(values[0])
-                if kink and center.size > 1:
-                    hits = int(np.sum(np.abs(center) <= KINK_TOLERANCE))
-                    where = f"{where} (in {hits} of {center.size} samples)"
-                found.append(Kink(where, kink))
+        for lo in range(0, len(stencil) + 1, chunk):
+            rows = stencil[max(lo - 1, 0): lo + chunk - 1]
+            block = np.asarray(rows, dtype=float).reshape(-1, theta.shape[1])
+            block = np.vstack([theta, block]) if lo == 0 else block
+            bound = dict(env)
+            bound.update((w, block[:, i: i + 1]) for i, w in enumerate(wrt))
+            memo: dict = {}
+            for j, (node, z, pair) in enumerate(items):
+                if crossed[j] or (center[j] is not None and _on(center[j])):
+                    continue
+                state = _pair_state(node, pair, bound, memo) if pair else evaluate(z, bound, memo)
+                state = np.broadcast_to(np.real(np.asarray(state, dtype=complex)), (len(block), samples))
+                if lo == 0:
+                    center[j] = state[0]
+                crossed[j] = _crosses(center[j], state)
+    found = []
+    for (node, z, _), c, x in zip(items, center, crossed):
+        where = f"{_short(node)} at {_short(z)} = 0"
+        if _on(c):
+            if c.size > 1:
+                where += f" (in {int(np.sum(np.abs(c) <= KINK_TOLERANCE))} of {c.size} samples)"
+            found.append(Kink(where, True))
+        elif x:
+            found.append(Kink(where, False))
     return tuple(found)
 
 
-def _pair_state(pair, bound, memo):
-    """For a pair ``(a, b)`` of ``node = Max/Min(...)``: ``a − b`` where the pair holds the
+def _pair_state(node, pair, bound, memo):
+    """For a pair ``(a, b)`` of ``node = Max/Min(...)``: ``a - b`` where the pair holds the
     extreme, NaN (ignored) where another argument wins."""
-    a, b, node = pair
-    va, vb, vn = (np.asarray(evaluate(e, bound, memo), dtype=float) for e in (a, b, node))
+    va, vb, vn = (np.real(np.asarray(evaluate(e, bound, memo))) for e in (*pair, node))
     holds = (np.abs(va - vn) <= KINK_TOLERANCE) | (np.abs(vb - vn) <= KINK_TOLERANCE)
     return np.where(holds, va - vb, np.nan)
 
 
-def _classify(values):
-    """``True`` if on the boundary, ``False`` if the stencil crosses it, ``None`` otherwise."""
-    center = values[0]
-    if np.any(np.abs(center) <= KINK_TOLERANCE):
-        return True
-    sign0 = np.sign(center)
-    for v in values[1:]:
-        change = (np.sign(v) != sign0) & np.isfinite(v) & np.isfinite(center)
-        if np.any(change):
-            return False
-    return None
+def _on(center) -> bool:
+    return bool(np.any(np.abs(center) <= KINK_TOLERANCE))
+
+
+def _crosses(center, values) -> bool:
+    """Whether any point of ``values`` (points x samples) is on the other side of zero."""
+    change = (np.sign(values) != np.sign(center)) & np.isfinite(values) & np.isfinite(center)
+    return bool(np.any(change))

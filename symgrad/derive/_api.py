@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from symgrad._expr import as_expr, as_symbols, check_supported, real_twins
+from symgrad._expr import as_expr, as_symbols, check_supported, free_symbols, real_twins
 from symgrad.derive._program import Program, linearize, reverse
 
 __all__ = ["gradient", "jacobian", "hessian", "derive"]
@@ -34,7 +34,7 @@ def derive(exprs, wrt, inputs=(), order: int = 1) -> Program:
         order: 1 for values and Jacobian, 2 to add the Hessian (needs ``m = 1``).
     """
     exprs, wrt = _prepare(exprs, wrt, "expr")
-    free = set().union(*(e.free_symbols for e in exprs))
+    free = set().union(*(free_symbols(e) for e in exprs))
     forward = real_twins(free | set(wrt))
     backward = {r: s for s, r in forward.items() if r is not s}
     wrt_real = [forward[w] for w in wrt]

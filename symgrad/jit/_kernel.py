@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 import sympy as sp
 
-from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported
+from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported, free_symbols
 from symgrad.codegen import pointwise_source
 from symgrad.derive import derive
 from symgrad.errors import InputError, MissingSymbolError
@@ -21,7 +21,7 @@ _SCALARS = {float, int, np.float64}
 
 def check_arguments(exprs, args, what: str = "args") -> None:
     """Raise ``MissingSymbolError`` naming the free symbols of ``exprs`` not in ``args``."""
-    free = set().union(*(e.free_symbols for e in exprs)) if exprs else set()
+    free = set().union(*(free_symbols(e) for e in exprs)) if exprs else set()
     missing = sorted(free - set(args), key=sp.default_sort_key)
     if missing:
         names = ", ".join(str(s) for s in missing)
