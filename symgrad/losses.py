@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import sympy as sp
 
-from symgrad._expr import as_expr
+from symgrad._expr import as_expr, shift_by_max
 
 __all__ = ["mse", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy"]
 
@@ -102,9 +102,14 @@ def cross_entropy(logits, onehot) -> sp.Expr:
     zs, ts = _pair_of_lists(logits, onehot)
     if len(zs) == 1:
         return sp.Integer(0)  # one class: softmax is 1, its log 0
-    m = sp.Max(*zs, evaluate=False)
-    log_sum = m + sp.log(sp.Add(*[sp.exp(z - m) for z in zs]))
-    return sp.Add(*[t * (log_sum - z) for z, t in zip(zs, ts) if t != 0])
+    # The logits stay whole nodes, computed once however many times the loss reads them;
+    # exp and log are left unevaluated (SymPy would search each big sum for logarithms).
+    m, shifted = shift_by_max(zs)
+    log_sum = m + sp.log(sp.Add(*[sp.exp(s, evaluate=False) for s in shifted]), evaluate=False)
+    return sp.Add(*[
+        t * sp.Add(log_sum, sp.Mul(-1, z, evaluate=False), evaluate=False)
+        for z, t in zip(zs, ts) if t != 0
+    ])
 
 
 def _is_list(value) -> bool:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 import sympy as sp
 
-from symgrad._expr import as_expr
+from symgrad._expr import as_expr, shift_by_max
 
 __all__ = [
     "relu",
@@ -123,7 +123,7 @@ def softmax(zs) -> list[sp.Expr]:
     """
     zs = _expressions(zs, "zs")
     shifted = _shift_by_max(zs)
-    exps = [sp.exp(s) for s in shifted]
+    exps = [sp.exp(s, evaluate=False) for s in shifted]
     total = sp.Add(*exps)
     return [e / total for e in exps]
 
@@ -138,9 +138,11 @@ def log_softmax(zs) -> list[sp.Expr]:
         [0]
     """
     zs = _expressions(zs, "zs")
+    if len(zs) == 1:
+        return [sp.Integer(0)]  # log 1
     shifted = _shift_by_max(zs)
-    log_total = sp.log(sp.Add(*[sp.exp(s) for s in shifted]))
-    return [s - log_total for s in shifted]
+    log_total = sp.log(sp.Add(*[sp.exp(s, evaluate=False) for s in shifted]), evaluate=False)
+    return [sp.Add(s, sp.Mul(-1, log_total), evaluate=False) for s in shifted]
 
 
 def dense(inputs, n_out: int, activation: Callable | None = None, name: str = "W"):
@@ -318,8 +320,7 @@ def _shift_by_max(zs: list[sp.Expr]) -> list[sp.Expr]:
     """``z_i - max_j z_j``; the maximum is left unevaluated (SymPy would compare all pairs)."""
     if len(zs) == 1:
         return [sp.Integer(0)]
-    m = sp.Max(*zs, evaluate=False)
-    return [z - m for z in zs]
+    return shift_by_max(zs)[1]
 
 
 def _expressions(values, what: str) -> list[sp.Expr]:
