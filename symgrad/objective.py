@@ -17,8 +17,8 @@ import numpy as np
 import sympy as sp
 
 from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported
-from symgrad.codegen import BLOCK, objective_source
-from symgrad.derive import derive
+from symgrad.codegen import BLOCK, loops_source, objective_source
+from symgrad.derive import derive, lift
 from symgrad.errors import InputError
 from symgrad.jit import DEFAULT_OPTIONS, JitOptions, check_arguments, load_module, run_blocks
 
@@ -27,7 +27,28 @@ __all__ = ["Objective", "Data"]
 #: More data columns than this are passed to the kernels as one (d, N) array.
 WIDE = 32
 
+#: ``engine="auto"`` compiles loops over families from this many distinct nodes on
+#: (below, the straight-line program compiles in about a second anyway) ...
+LOOPS_FROM = 600
+#: ... when lifting cuts the number of formulas to compile at least this many times.
+LOOPS_GAIN = 4
+
+_ENGINES = ("auto", "scalar", "loops")
+
 _ALL = np.empty(0, dtype=np.int64)  # "no index list": every sample
+
+
+def loop_block(program) -> int:
+    """Samples per block for a family program: about 2**20 operations, 64 to ``BLOCK``.
+
+    Small blocks let two threads share a batch of a thousand samples of a network;
+    the block size fixes the order of the sums, so it depends on the program only.
+    """
+    work = sum(f.size * max(f.length, 1) for f in program.families)
+    block = 64
+    while block < BLOCK and block * 2 * work <= 2**20:
+        block *= 2
+    return block
 
 
 class Data:
@@ -68,6 +89,19 @@ class Data:
                     "remove or impute those rows before fitting."
                 )
 
+
+class _NoData:
+    """One sample with no columns, for family loops over an objective without data."""
+
+    columns = ()
+    n = 1
+    kernel_input = np.empty((0, 1))
+
+    def find_non_finite(self) -> None:
+        pass
+
+
+_NO_DATA = _NoData()
 
 _F64 = np.dtype(np.float64)
 
@@ -113,7 +147,7 @@ class Objective:
         (2.0, [-4.0, -2.0])
     """
 
-    def __init__(self, expr, params, data=(), *, options: JitOptions = DEFAULT_OPTIONS):
+    def __init__(self, expr, params, data=(), *, options: JitOptions = DEFAULT_OPTIONS, engine: str = "auto"):
         expr = canonicalize(as_expr(expr, "expr"))
         self.params = as_symbols(params, "params")
         self.data = as_symbols(data, "data")
@@ -122,25 +156,44 @@ class Objective:
             raise ValueError(f"{', '.join(map(str, both))} cannot be both a parameter and a data symbol.")
         if not self.params:
             raise ValueError("an Objective needs at least one parameter symbol in params.")
+        if engine not in _ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(map(repr, _ENGINES))}; got {engine!r}.")
         check_supported(expr, "symgrad.Objective")
         check_arguments([expr], self.params + self.data, "params + data")
         self.expr = expr
         self._options = options
-        inputs = self.params + self.data
-        self._program = derive([expr], self.params, inputs=inputs)
-        n = len(self.params)
-        what = f"Objective({len(self.params)} params, {len(self.data)} data)"
-        self._layout = "matrix" if len(self.data) > WIDE else "tuple"
-        self._vg_source = self._source(self._program, self._program.outputs, what, "vg")
+        self._n = len(self.params)
+        self._shape = (self._n,)
+        self._what = f"Objective({len(self.params)} params, {len(self.data)} data)"
+        self._loops = None
+        if engine != "scalar":
+            program = lift(expr, self.params, self.data)
+            gain = program.nodes / len(program.families)
+            if engine == "loops" or (program.nodes >= LOOPS_FROM and gain >= LOOPS_GAIN):
+                self._loops = program
+        if self._loops is not None:
+            self.engine = "loops"
+            self._layout = "matrix"
+            self._block = loop_block(self._loops)
+            self._vg_source = loops_source(self._loops, self._what, "vg", self._block)
+        else:
+            self.engine = "scalar"
+            self._layout = "matrix" if len(self.data) > WIDE else "tuple"
+            self._block = BLOCK
+            self._vg_source = self._source(self._program, self._program.outputs, self._what, "vg")
         self._vg = load_module(self._vg_source, options)
-        self._n = n
-        self._shape = (n,)
+
+    @functools.cached_property
+    def _program(self):
+        """The straight-line program of the value and gradient (the scalar engine)."""
+        return derive([self.expr], self.params, inputs=self.params + self.data)
 
     @functools.cached_property
     def _v(self):
         """The value-only kernels, generated on first use (training may never need them)."""
-        what = f"Objective({len(self.params)} params, {len(self.data)} data)"
-        return load_module(self._source(self._program, self._program.outputs[:1], what, "v"), self._options)
+        if self._loops is not None:
+            return load_module(loops_source(self._loops, self._what, "v", self._block), self._options)
+        return load_module(self._source(self._program, self._program.outputs[:1], self._what, "v"), self._options)
 
     def _source(self, program, outputs, what, kind):
         return objective_source(program, self.params, self.data, outputs, what, kind=kind, columns=self._layout)
@@ -220,8 +273,11 @@ class Objective:
         return data
 
     # -- kernels ------------------------------------------------------------------
-    def _run(self, module, kind, width, theta, data, indices):
-        if not self.data:
+    def _run(self, module, kind, width, theta, data, indices, block=None):
+        block = block or self._block
+        if not self.data and kind != "hess" and self._loops is not None:
+            data = _NO_DATA  # the family loops run over one sample with no columns
+        elif not self.data:
             out = np.empty(width)
             getattr(module, kind)(theta, out)
             return out
@@ -229,7 +285,7 @@ class Objective:
             n, indices = data.n, _ALL
         else:
             n = len(indices)
-        blocks = -(-n // BLOCK)
+        blocks = -(-n // block)
         out = np.empty((blocks, width + 1))
         args = (theta, data.kernel_input, indices, n, out)
         run_blocks(getattr(module, f"{kind}_range"), args, blocks, self._options.parallel)
@@ -274,7 +330,7 @@ class Objective:
         theta = self._theta(theta)
         data = self.prepare(*columns, rows=False)
         n = self._n
-        upper = self._run(self._hess, "hess", n * (n + 1) // 2, theta, data, None)
+        upper = self._run(self._hess, "hess", n * (n + 1) // 2, theta, data, None, BLOCK)
         h = np.empty((n, n))
         rows, cols = np.triu_indices(n)
         h[rows, cols] = upper

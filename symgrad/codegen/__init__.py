@@ -1,6 +1,7 @@
 """Stage 2: straight-line programs -> Python source text for Numba (no numba import here)."""
 
 from symgrad.codegen._printer import MATH_FUNCTIONS, KernelPrinter, python_name
+from symgrad.codegen._loops import loops_source
 from symgrad.codegen._source import BLOCK, KernelSource, objective_source, pointwise_source
 
 __all__ = [
@@ -8,6 +9,7 @@ __all__ = [
     "KernelPrinter",
     "KernelSource",
     "MATH_FUNCTIONS",
+    "loops_source",
     "objective_source",
     "pointwise_source",
     "python_name",

@@ -1,0 +1,378 @@
+"""Families of identical subexpressions, and reverse accumulation over them.
+
+A network written with scalar symbols repeats one formula per unit: the 32 units of
+a dense layer are 32 copies of ``max(0, sum_i W[j, i] * x_i + b[j])`` that differ only
+in which parameters and inputs they read. ``lift`` finds those copies and turns an
+expression into a short program of *families*: each family computes ``size`` values
+with one template,
+
+    v[k] = value(slots(k), R[k]),    R[k] = reduce_{m < length} term(term_slots(k, m))
+
+where a slot reads ``theta``, a data column or another family's values at an index
+that is affine in ``(k, m)`` or listed in a table, and ``reduce`` (optional) adds up,
+or takes the maximum or minimum of, ``length`` isomorphic arguments of one ``Add``,
+``Max`` or ``Min``. The derivative of each template is taken once, symbolically, with
+the same rules and kink conventions as the scalar engine (``_rules``), so the program
+and its reverse pass grow with the number of distinct formulas, not with the number
+of units, and compile in seconds where the straight-line program would take minutes.
+
+How copies are recognised: every node gets a *key*, the structure of the formula it
+computes down to the values it reads from other families (arguments of commutative
+operations sorted by key, a run of at least ``R_MIN`` equal-keyed arguments of an
+``Add``, ``Max`` or ``Min`` counted as one reduction). Nodes used more than once,
+reductions and templates grown past ``T_MAX`` operations are computed by a family of
+their own; every other node is written inline into its one user's template. Nodes
+with equal keys form one family; a key contains the keys of every family it reads, so
+no family reads itself and families run in order of key depth.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+from sympy.functions.elementary.piecewise import ExprCondPair
+
+from symgrad.derive._rules import apply_conventions
+
+__all__ = ["IndexMap", "Slot", "Family", "LoopProgram", "lift", "R_MIN", "T_MAX"]
+
+#: Equal-keyed arguments of one Add, Max or Min needed to make a reduction loop.
+R_MIN = 4
+
+#: Operations one template may inline; larger subexpressions get a family of their own.
+T_MAX = 24
+
+_COMMUTATIVE = (sp.Add, sp.Mul, sp.Max, sp.Min)
+_REDUCIBLE = {sp.Add: "add", sp.Max: "max", sp.Min: "min"}
+
+
+@dataclass(frozen=True)
+class IndexMap:
+    """Which element a slot reads: ``start + step*k + inner*m``, or ``table[k*length + m]``."""
+
+    start: int = 0
+    step: int = 0
+    inner: int = 0
+    table: tuple | None = None
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One input of a template: ``symbol`` stands for ``source[index(k, m)]``.
+
+    ``source`` is ``"theta"``, ``"data"`` or ``"value"`` (then ``family`` says whose).
+    """
+
+    symbol: sp.Dummy
+    source: str
+    family: int
+    index: IndexMap
+
+
+@dataclass(frozen=True)
+class Family:
+    """``size`` values sharing one template (see the module docstring).
+
+    Attributes:
+        value: expression in the symbols of ``slots`` and ``reduced``.
+        reduce: ``"add"``, ``"max"``, ``"min"`` or ``None``.
+        length: number of reduced terms (0 without a reduction).
+        term: expression in the symbols of ``term_slots`` (``None`` without one).
+        reduced: the symbol that stands for ``R[k]`` in ``value``.
+        active: whether the values depend on ``theta``.
+        d_value: ``d value / d slot`` for each slot (``None`` where not active).
+        d_reduced: ``d value / d R`` (or ``None``).
+        d_term: ``d term / d term slot`` for each term slot (``None`` where not active).
+        itself: the symbol that stands for ``v[k]`` in the derivatives.
+    """
+
+    size: int
+    value: sp.Expr
+    slots: tuple
+    reduce: str | None = None
+    length: int = 0
+    term: sp.Expr | None = None
+    term_slots: tuple = ()
+    reduced: sp.Dummy | None = None
+    active: bool = False
+    d_value: tuple = ()
+    d_reduced: sp.Expr | None = None
+    d_term: tuple = ()
+    itself: sp.Dummy | None = None
+
+
+@dataclass(frozen=True)
+class LoopProgram:
+    """Families in evaluation order; the last one holds the expression's value (size 1).
+
+    ``nodes`` counts the distinct subexpressions the families stand for.
+    """
+
+    n_params: int
+    n_data: int
+    families: tuple
+    nodes: int
+
+    def __repr__(self) -> str:
+        sizes = [f.size for f in self.families]
+        return f"LoopProgram({len(sizes)} families for {self.nodes} nodes, largest {max(sizes)})"
+
+
+class _Graph:
+    """The DAG of one expression with each distinct node numbered in post-order."""
+
+    def __init__(self, expr, params, data):
+        where = {p: ("theta", i) for i, p in enumerate(params)}
+        where.update({d: ("data", j) for j, d in enumerate(data)})
+        self.ids: dict = {}
+        self.nodes: list = []      # the SymPy node
+        self.leaf: list = []       # ("theta", i), ("data", j), ("const", atom) or None
+        self.children: list = []
+        stack = [(expr, False)]
+        while stack:
+            node, ready = stack.pop()
+            if node in self.ids:
+                continue
+            if not ready and not node.is_Atom:
+                stack.append((node, True))
+                stack.extend((a, False) for a in reversed(node.args) if a not in self.ids)
+                continue
+            self.ids[node] = len(self.nodes)
+            self.nodes.append(node)
+            if node.is_Atom:
+                self.leaf.append(where.get(node, ("const", node)))
+                self.children.append(())
+            else:
+                self.leaf.append(None)
+                self.children.append(tuple(self.ids[a] for a in node.args))
+        self.uses = [0] * len(self.nodes)
+        for kids in self.children:
+            for c in kids:
+                self.uses[c] += 1
+        self.root = self.ids[expr]
+
+
+class _Keys:
+    """Keys, inline decisions and reductions of every node of a ``_Graph``."""
+
+    def __init__(self, g: _Graph):
+        self.g = g
+        intern: dict = {}
+        n = len(g.nodes)
+        self.key = [0] * n
+        self.ckey = [0] * n        # the key a parent sees: marked when computed apart
+        self.own = [False] * n     # computed by a family of its own
+        self.order = [()] * n      # children in template order (reductions: the others)
+        self.run = [()] * n        # children reduced over
+        self.depth = [0] * n       # 1 + deepest family read (own nodes); 0 for leaves
+        self.reads = [0] * n       # deepest family read through the inline template
+        size = [0] * n
+
+        def key_of(t):
+            k = intern.get(t)
+            if k is None:
+                k = intern[t] = len(intern)
+            return k
+
+        for i, node in enumerate(g.nodes):
+            leaf = g.leaf[i]
+            if leaf is not None:
+                self.ckey[i] = self.key[i] = key_of(leaf if leaf[0] == "const" else (leaf[0],))
+                continue
+            kids = g.children[i]
+            cks = [self.ckey[c] for c in kids]
+            func = node.func
+            order = sorted(range(len(kids)), key=cks.__getitem__) if func in _COMMUTATIVE else range(len(kids))
+            run_key, run = None, ()
+            is_expr = isinstance(node, sp.Expr) and not isinstance(node, ExprCondPair)
+            if func in _REDUCIBLE and is_expr:
+                best, count = Counter(cks).most_common(1)[0]
+                if count >= R_MIN:
+                    run_key = best
+                    run = tuple(c for c in kids if self.ckey[c] == best)
+                    order = [j for j in order if cks[j] != best]
+            self.order[i] = tuple(kids[j] for j in order)
+            self.run[i] = run
+            rest = tuple(cks[j] for j in order)
+            self.key[i] = key_of((func, run_key, len(run), rest))
+            size[i] = 1 + sum(size[c] for c in kids if not self.own[c])
+            self.reads[i] = max((self.depth[c] if self.own[c] else self.reads[c] for c in kids), default=0)
+            if is_expr and (g.uses[i] > 1 or i == g.root or run or size[i] > T_MAX):
+                self.own[i] = True
+                self.depth[i] = self.reads[i] + 1
+                self.ckey[i] = key_of(("value", self.key[i]))
+            else:
+                self.ckey[i] = self.key[i]
+
+
+class _Walker:
+    """Templates (built once per family) and the slot targets of each member."""
+
+    def __init__(self, keys: _Keys, position: dict, family_of: dict):
+        self.k = keys
+        self.g = keys.g
+        self.position = position
+        self.family_of = family_of
+
+    def target(self, c):
+        leaf = self.g.leaf[c]
+        if leaf is not None:
+            return leaf
+        return ("value", self.family_of[c], self.position[c])
+
+    def inline(self, c, out: list, syms: list | None, prefix: str = "u"):
+        """Walk child ``c``: append its slot targets to ``out``.
+
+        With ``syms`` (a list), also build the template: a new real dummy per slot,
+        appended to ``syms``; without, only the targets are collected.
+        """
+        leaf = self.g.leaf[c]
+        if leaf is not None and leaf[0] == "const":
+            return leaf[1]
+        if leaf is not None or self.k.own[c]:
+            out.append(self.target(c))
+            if syms is None:
+                return None
+            syms.append(sp.Dummy(f"{prefix}{len(syms)}", real=True))
+            return syms[-1]
+        args = [self.inline(a, out, syms, prefix) for a in self.k.order[c]]
+        return self.g.nodes[c].func(*args) if syms is not None else None
+
+
+def _index_map(indices: np.ndarray, size: int, length: int) -> IndexMap:
+    """Affine ``start + step*k + inner*m`` if the ``(size, length)`` indices are, else a table."""
+    grid = indices.reshape(size, max(length, 1))
+    start = int(grid[0, 0])
+    step = int(grid[1, 0] - start) if size > 1 else 0
+    inner = int(grid[0, 1] - start) if grid.shape[1] > 1 else 0
+    k = np.arange(size)[:, None]
+    m = np.arange(grid.shape[1])[None, :]
+    if np.array_equal(grid, start + step * k + inner * m):
+        return IndexMap(start, step, inner)
+    return IndexMap(table=tuple(int(v) for v in indices))
+
+
+def _slots(symbols, targets_by_member, size, length) -> tuple:
+    """Slots from each member's list of targets (one list per member, or per member and term)."""
+    slots = []
+    for s, sym in enumerate(symbols):
+        column = [t[s] for t in targets_by_member]
+        source = column[0][0]
+        family = column[0][1] if source == "value" else -1
+        idx = np.array([t[2] if source == "value" else t[1] for t in column], dtype=np.int64)
+        slots.append(Slot(sym, source, family, _index_map(idx, size, length)))
+    return tuple(slots)
+
+
+def lift(expr: sp.Expr, params, data) -> LoopProgram:
+    """The family program of ``expr`` over ``theta = params`` and data columns ``data``."""
+    g = _Graph(expr, params, data)
+    keys = _Keys(g)
+    if g.leaf[g.root] is not None:  # a bare symbol or number: one family reading it
+        return _leaf_program(expr, g, len(params), len(data))
+    groups: dict = defaultdict(list)
+    for i in range(len(g.nodes)):
+        if keys.own[i]:
+            groups[keys.key[i]].append(i)
+    ordered = sorted(groups.values(), key=lambda members: (keys.depth[members[0]], members[0]))
+    walker = _Walker(keys, {}, {})
+    families: list = []
+    for members in ordered:
+        families.append(_family(walker, members, families))
+    return LoopProgram(len(params), len(data), tuple(families), len(g.nodes))
+
+
+def _leaf_program(expr, g, n_params, n_data) -> LoopProgram:
+    leaf = g.leaf[g.root]
+    if leaf[0] == "const":
+        return LoopProgram(n_params, n_data, (Family(1, expr, ()),), 1)
+    u = sp.Dummy("u0", real=True)
+    slot = Slot(u, leaf[0], -1, IndexMap(leaf[1]))
+    active = leaf[0] == "theta"
+    family = Family(1, u, (slot,), active=active, d_value=(sp.S.One if active else None,),
+                    itself=sp.Dummy("v", real=True))
+    return LoopProgram(n_params, n_data, (family,), 1)
+
+
+def _family(walker: _Walker, members: list, done: list) -> Family:
+    """Build family ``len(done)`` and number its members (which later families read).
+
+    A sum's terms and a family's members may be taken in any order; both are sorted by
+    the indices they read, which makes those indices affine wherever the names of the
+    symbols are regular (SymPy orders ``W_0_10`` before ``W_0_2``).
+    """
+    keys, g = walker.k, walker.g
+    rows = []
+    for i in members:
+        outer: list = []
+        for c in keys.order[i]:
+            walker.inline(c, outer, None)
+        terms = []
+        for c in keys.run[i]:
+            t: list = []
+            walker.inline(c, t, None)
+            terms.append((t, c))
+        terms.sort(key=lambda tc: tc[0])
+        rows.append((outer, [t for t, _ in terms], i, [c for _, c in terms]))
+    rows.sort(key=lambda r: (r[0], r[1]))
+    number = len(done)
+    for p, row in enumerate(rows):
+        walker.position[row[2]] = p
+        walker.family_of[row[2]] = number
+    size = len(rows)
+    first = rows[0][2]
+    node = g.nodes[first]
+    reduced = sp.Dummy("R", real=True) if keys.run[first] else None
+    symbols: list = []
+    args = [walker.inline(c, [], symbols, "u") for c in keys.order[first]]
+    value = node.func(reduced, *args) if reduced is not None else node.func(*args)
+    slots = _slots(symbols, [r[0] for r in rows], size, 0)
+    term, term_slots, length = None, (), 0
+    if reduced is not None:
+        length = len(rows[0][1])
+        term_symbols: list = []
+        term = walker.inline(rows[0][3][0], [], term_symbols, "w")
+        term_slots = _slots(term_symbols, [t for r in rows for t in r[1]], size, length)
+    family = Family(
+        size, value, slots, _REDUCIBLE.get(node.func) if reduced is not None else None,
+        length, term, term_slots, reduced,
+    )
+    return _differentiate(family, done)
+
+
+def _is_active(slot: Slot, done: list) -> bool:
+    return slot.source == "theta" or (slot.source == "value" and done[slot.family].active)
+
+
+def _derivative(expr, symbol, whole, itself) -> sp.Expr:
+    """``d expr / d symbol`` by symgrad's rules, with ``whole`` written as ``itself``."""
+    d = apply_conventions(sp.diff(expr, symbol))
+    if itself is not None and not whole.is_Atom and d.has(whole):
+        d = d.xreplace({whole: itself})
+    return d
+
+
+def _differentiate(f: Family, done: list) -> Family:
+    """Attach the template derivatives (for active slots) to a family."""
+    outer = [_is_active(s, done) for s in f.slots]
+    inner = [_is_active(s, done) for s in f.term_slots]
+    active = any(outer) or any(inner)
+    if not active:
+        return f
+    itself = sp.Dummy("v", real=True)
+    d_value = tuple(
+        _derivative(f.value, s.symbol, f.value, itself) if a else None for s, a in zip(f.slots, outer)
+    )
+    d_reduced = d_term = None
+    if f.reduced is not None and any(inner):
+        d_reduced = _derivative(f.value, f.reduced, f.value, itself)
+        d_term = tuple(
+            _derivative(f.term, s.symbol, f.term, None) if a else None for s, a in zip(f.term_slots, inner)
+        )
+    return Family(
+        f.size, f.value, f.slots, f.reduce, f.length, f.term, f.term_slots, f.reduced,
+        True, d_value, d_reduced, d_term or (), itself,
+    )
