@@ -39,15 +39,17 @@ _ALL = np.empty(0, dtype=np.int64)  # "no index list": every sample
 
 
 def loop_block(program) -> int:
-    """Samples per block for a family program: about 2**20 operations, 64 to ``BLOCK``.
+    """Samples per block for a family program: 64, or fewer (down to 16) for wide programs.
 
-    Small blocks let two threads share a batch of a thousand samples of a network;
-    the block size fixes the order of the sums, so it depends on the program only.
+    A block keeps up to three ``size x B`` arrays per family (values, adjoints, sums);
+    they should stay within about a megabyte, the size of a core's second-level cache.
+    Small blocks also let two threads share a batch of a thousand samples. The block
+    size depends on the program only, so results do not depend on the machine.
     """
-    work = sum(f.size * max(f.length, 1) for f in program.families)
+    width = sum(f.size for f in program.families)
     block = 64
-    while block < BLOCK and block * 2 * work <= 2**20:
-        block *= 2
+    while block > 16 and 3 * 8 * width * block > 2**20:
+        block //= 2
     return block
 
 

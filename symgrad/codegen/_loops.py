@@ -1,36 +1,41 @@
-"""Family programs (``derive.lift``) -> fused data loops with one loop per family.
+"""Family programs (``derive.lift``) -> fused data loops, vectorised over samples.
 
 The module has the same functions as ``objective_source`` writes
 (``{kind}_block(theta, cols, idx, b, n, out)`` and ``{kind}_range(...)``), so an
 ``Objective`` runs either the same way; ``cols`` is always a ``(d, N)``-shaped array.
-Per sample, the forward pass fills one array ``_v{f}`` per family; the reverse pass
-(kind ``vg``) runs the families backwards, adding each template derivative times the
-family's adjoint ``_a{f}[k]`` into the adjoints of what the slot read, or into the
-gradient ``_g`` for parameters. Sums over many terms keep four partial sums (the
-additions are independent, so the processor overlaps them); the order is fixed by
-the program, so results do not depend on the machine or the thread count.
+
+A block of ``B`` samples is processed at once: the data are gathered into ``_X``
+(``d x B``), each family fills ``_v{f}`` (``size x B``), and every loop that computes
+values runs innermost over the samples ``_s``. Those loops have no dependence from
+one sample to the next, so the compiler turns them into vector instructions without
+reordering any sum: each sample's value is computed in the order the program gives,
+whatever the machine, the block or the thread count.
+
+The reverse pass (kind ``vg``) runs the families backwards, adding each template
+derivative times the family's adjoint ``_a{f}[k, s]`` into the adjoints of what the
+slot read, or, summed over the block, into the gradient ``_g`` for parameters. The
+gradient of a dense layer (``sum_m W[k, m] * y[m]``, the weights contiguous in ``m``)
+reads a transposed copy of ``y`` so that its innermost loop runs over ``m`` rather
+than summing over samples.
 
 Index tables (slots whose indices are not affine) become module constants ``_T{n}``.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from symgrad.codegen._printer import KernelPrinter
 from symgrad.codegen._source import _HEADER, KernelSource
 
-__all__ = ["loops_source", "UNROLL_FROM"]
+__all__ = ["loops_source", "UNROLL"]
 
-#: Sums of at least this many terms keep four partial sums.
-UNROLL_FROM = 8
-
-_M = "_MM_"  # placeholder for the term index in printed terms
+#: Sums of at least twice this many terms add this many per pass over the samples.
+UNROLL = 4
 
 
 class _Writer:
-    def __init__(self, program):
+    def __init__(self, program, block: int):
         self.program = program
+        self.block = block
         self.tables: dict = {}
         self.lines: list = []
 
@@ -47,30 +52,37 @@ class _Writer:
             parts.append(m if im.inner == 1 else f"{im.inner} * ({m})" if " " in m else f"{im.inner} * {m}")
         return " + ".join(parts) or "0"
 
-    def read(self, slot, length=0, m=None) -> str:
-        ix = self.index(slot, length, m)
+    def read(self, slot, length, m, local: str) -> str:
+        """How a template reads ``slot`` inside the loop over samples."""
         if slot.source == "theta":
-            return f"_theta[{ix}]"
-        if slot.source == "data":
-            return f"_cols[{ix}, _i]"
-        return f"_v{slot.family}[{ix}]"
-
-    def target(self, slot, length=0, m=None) -> str:
+            return local  # hoisted out of the loop over samples
         ix = self.index(slot, length, m)
-        return f"_g[{ix}]" if slot.source == "theta" else f"_a{slot.family}[{ix}]"
+        return f"_X[{ix}, _s]" if slot.source == "data" else f"_v{slot.family}[{ix}, _s]"
 
-    def names(self, f, number: int, m: str | None = _M) -> dict:
-        names = {s.symbol: self.read(s) for s in f.slots}
-        names.update({s.symbol: self.read(s, f.length, m) for s in f.term_slots})
+    def hoist(self, slots, length, m, prefix: str, depth: int, used=None, suffix: str = "") -> None:
+        """Load the parameters ``slots`` read into locals before a loop over samples
+        (only those whose symbols are in ``used``, when given)."""
+        for j, slot in enumerate(slots):
+            if slot.source == "theta" and (used is None or slot.symbol in used):
+                self.emit(depth, f"{prefix}{j}{suffix} = _theta[{self.index(slot, length, m)}]")
+
+    def names(self, f, number: int, reduced: str, m: str = "_m", suffix: str = "") -> dict:
+        names = {s.symbol: self.read(s, 0, None, f"_u{j}") for j, s in enumerate(f.slots)}
+        names.update({s.symbol: self.read(s, f.length, m, f"_w{j}{suffix}") for j, s in enumerate(f.term_slots)})
         if f.reduced is not None:
-            names[f.reduced] = "_r"
+            names[f.reduced] = reduced
         if f.itself is not None:
-            names[f.itself] = f"_v{number}[_k]"
+            names[f.itself] = f"_v{number}[_k, _s]"
         return names
 
     # -- loops ----------------------------------------------------------------------------
     def emit(self, depth: int, line: str) -> None:
         self.lines.append("    " * depth + line)
+
+    def samples(self, depth: int, *body: str) -> None:
+        self.emit(depth, "for _s in range(_nb):")
+        for line in body:
+            self.emit(depth + 1, line)
 
     def open_members(self, f, depth: int) -> int:
         if f.size == 1:
@@ -79,74 +91,123 @@ class _Writer:
         self.emit(depth, f"for _k in range({f.size}):")
         return depth + 1
 
-    def forward(self, number: int, f, depth: int) -> None:
-        printer = KernelPrinter(self.names(f, number))
+    def forward(self, number: int, f, depth: int, store_reduced: bool) -> None:
+        printer = KernelPrinter(self.names(f, number, "_q[_s]"))
         d = self.open_members(f, depth)
         if f.reduce is not None:
-            self.reduction(f, printer.doprint(f.term), d)
-        self.emit(d, f"_v{number}[_k] = {printer.doprint(f.value)}")
-        if f.reduce is not None and f.active:
-            self.emit(d, f"_r{number}[_k] = _r")
-
-    def reduction(self, f, term: str, d: int) -> None:
-        at = term.replace
-        n = f.length
-        if f.reduce == "add" and n >= UNROLL_FROM:
-            whole = n - n % 4
-            self.emit(d, "_p0 = 0.0; _p1 = 0.0; _p2 = 0.0; _p3 = 0.0")
-            self.emit(d, f"for _m in range(0, {whole}, 4):")
-            for j in range(4):
-                self.emit(d + 1, f"_p{j} += {at(_M, '_m' if j == 0 else f'_m + {j}')}")
-            if whole < n:
-                self.emit(d, f"for _m in range({whole}, {n}):")
-                self.emit(d + 1, f"_p0 += {at(_M, '_m')}")
-            self.emit(d, "_r = (_p0 + _p1) + (_p2 + _p3)")
-        elif f.reduce == "add":
-            self.emit(d, "_r = 0.0")
-            self.emit(d, f"for _m in range({n}):")
-            self.emit(d + 1, f"_r += {at(_M, '_m')}")
-        else:
-            fn, start = ("max", "-math.inf") if f.reduce == "max" else ("min", "math.inf")
-            self.emit(d, f"_r = {start}")
-            self.emit(d, f"for _m in range({n}):")
-            self.emit(d + 1, f"_r = {fn}(_r, {at(_M, '_m')})")
+            start = {"add": "0.0", "max": "-math.inf", "min": "math.inf"}[f.reduce]
+            self.samples(d, f"_q[_s] = {start}")
+            done = 0
+            if f.reduce == "add" and f.length >= 2 * UNROLL:
+                # UNROLL terms per pass, added one after the other: the same order as
+                # one at a time, with a quarter of the loads and stores of _q.
+                done = f.length - f.length % UNROLL
+                self.emit(d, f"for _m in range(0, {done}, {UNROLL}):")
+                terms = []
+                for u in range(UNROLL):
+                    m = "_m" if u == 0 else f"_m + {u}"
+                    self.hoist(f.term_slots, f.length, m, "_w", d + 1, suffix=f"_{u}")
+                    terms.append(KernelPrinter(self.names(f, number, "_q[_s]", m, f"_{u}")).doprint(f.term))
+                self.samples(d + 1, "_q[_s] = _q[_s] + " + " + ".join(f"({t})" for t in terms))
+            if done < f.length:
+                self.emit(d, f"for _m in range({done}, {f.length}):" if done else f"for _m in range({f.length}):")
+                self.hoist(f.term_slots, f.length, "_m", "_w", d + 1)
+                term = printer.doprint(f.term)
+                step = f"_q[_s] += {term}" if f.reduce == "add" else f"_q[_s] = {f.reduce}(_q[_s], {term})"
+                self.samples(d + 1, step)
+        self.hoist(f.slots, 0, None, "_u", d)
+        body = [f"_v{number}[_k, _s] = {printer.doprint(f.value)}"]
+        if store_reduced:
+            body.append(f"_r{number}[_k, _s] = _q[_s]")
+        self.samples(d, *body)
 
     def backward(self, number: int, f, depth: int) -> None:
-        names = self.names(f, number, "_m")
-        if f.reduced is not None:
-            names[f.reduced] = f"_r{number}[_k]"
-        printer = KernelPrinter(names)
+        printer = KernelPrinter(self.names(f, number, f"_r{number}[_k, _s]"))
         d = self.open_members(f, depth)
-        self.emit(d, f"_a = _a{number}[_k]")
+        self.hoist(f.slots, 0, None, "_u", d)
         for slot, dv in zip(f.slots, f.d_value):
             if dv is not None and dv != 0:
-                self.emit(d, f"{self.target(slot)} += {_times('_a', dv, printer)}")
+                self.accumulate(slot, 0, None, f"_a{number}[_k, _s]", dv, printer, d)
         if not f.d_term:
             return
-        self.emit(d, f"_ar = {_times('_a', f.d_reduced, printer)}")
-        updates = [
-            f"{self.target(s, f.length, '_m')} += {_times('_ar', dt, printer)}"
-            for s, dt in zip(f.term_slots, f.d_term)
-            if dt is not None and dt != 0
-        ]
-        if f.reduce == "add":
-            self.emit(d, f"for _m in range({f.length}):")
-            for u in updates:
-                self.emit(d + 1, u)
+        self.samples(d, f"_q[_s] = {_times(f'_a{number}[_k, _s]', f.d_reduced, printer)}")
+        pairs = [(s, dt) for s, dt in zip(f.term_slots, f.d_term) if dt is not None and dt != 0]
+        if f.reduce != "add":
+            self.winner(number, f, pairs, printer, d)
             return
-        # max / min: the derivative goes to the one term equal to the result; at a tie
-        # no term gets any (symgrad's convention: d max(a, b) = a'·H(a - b) + b'·H(b - a)).
+        dense = [(s, dt) for s, dt in pairs if _dense(f, s, dt)]
+        for s, _ in dense:
+            # UNROLL samples per pass over the gradient row, added in sample order.
+            at = f"_g[{self.index(s, f.length, '_m')}]"
+            self.emit(d, f"_whole = _nb - _nb % {UNROLL}")
+            self.emit(d, f"for _s in range(0, _whole, {UNROLL}):")
+            self.emit(d + 1, "; ".join(f"_c{u} = _q[_s + {u}]" for u in range(UNROLL)))
+            self.emit(d + 1, f"for _m in range({f.length}):")
+            parts = " + ".join(f"_c{u} * _y{number}[_s + {u}, _m]" for u in range(UNROLL))
+            self.emit(d + 2, f"{at} = {at} + {parts}")
+            self.emit(d, "for _s in range(_whole, _nb):")
+            self.emit(d + 1, "_c = _q[_s]")
+            self.emit(d + 1, f"for _m in range({f.length}):")
+            self.emit(d + 2, f"{at} += _c * _y{number}[_s, _m]")
+        rest = [(s, dt) for s, dt in pairs if (s, dt) not in dense]
+        if rest:
+            self.emit(d, f"for _m in range({f.length}):")
+            self.hoist(f.term_slots, f.length, "_m", "_w", d + 1)
+            for s, dt in rest:
+                self.accumulate(s, f.length, "_m", "_q[_s]", dt, printer, d + 1)
+
+    def accumulate(self, slot, length, m, adjoint: str, d, printer, depth: int) -> None:
+        """Add ``adjoint * d`` into what ``slot`` read: a parameter or a family's adjoints."""
+        term = _times(adjoint, d, printer)
+        ix = self.index(slot, length, m)
+        if slot.source == "theta":
+            self.emit(depth, "_t = 0.0")
+            self.samples(depth, f"_t += {term}")
+            self.emit(depth, f"_g[{ix}] += _t")
+        else:
+            self.samples(depth, f"_a{slot.family}[{ix}, _s] += {term}")
+
+    def winner(self, number: int, f, pairs, printer, d: int) -> None:
+        """Max / min: the derivative goes to the one term equal to the result; at a tie no
+        term gets any (symgrad's convention: d max(a, b) = a'·H(a - b) + b'·H(b - a))."""
         term = printer.doprint(f.term)
-        self.emit(d, "_c = 0")
-        self.emit(d, "_w = 0")
-        self.emit(d, f"for _m in range({f.length}):")
-        self.emit(d + 1, f"if {term} == _r{number}[_k]:")
-        self.emit(d + 2, "_c += 1")
-        self.emit(d + 2, "_w = _m")
-        self.emit(d, "if _c == 1:")
-        self.emit(d + 1, "_m = _w")
-        for u in updates:
-            self.emit(d + 1, u)
+        self.emit(d, "for _s in range(_nb):")
+        self.emit(d + 1, "_win = 0")
+        self.emit(d + 1, "_n_won = 0")
+        self.emit(d + 1, f"for _m in range({f.length}):")
+        self.hoist(f.term_slots, f.length, "_m", "_w", d + 2)
+        self.emit(d + 2, f"if {term} == _r{number}[_k, _s]:")
+        self.emit(d + 3, "_n_won += 1")
+        self.emit(d + 3, "_win = _m")
+        self.emit(d + 1, "if _n_won == 1:")
+        self.emit(d + 2, "_m = _win")
+        self.hoist(f.term_slots, f.length, "_m", "_w", d + 2)
+        for slot, dt in pairs:
+            ix = self.index(slot, f.length, "_m")
+            target = f"_g[{ix}]" if slot.source == "theta" else f"_a{slot.family}[{ix}, _s]"
+            self.emit(d + 2, f"{target} += {_times('_q[_s]', dt, printer)}")
+
+
+def _dense(f, slot, d) -> bool:
+    """Whether ``d term / d slot`` is the one other slot ``y`` a dense layer reads.
+
+    That is: ``slot`` is a parameter at ``start + step*k + m`` and ``y`` reads a value or
+    a data column at an index that does not depend on ``k`` (the same inputs for every
+    unit), so the gradient row ``k`` is ``sum_s adjoint[k, s] * y[:, s]``.
+    """
+    others = [s for s in f.term_slots if s.symbol == d]
+    if slot.source != "theta" or slot.index.table is not None or slot.index.inner != 1 or len(others) != 1:
+        return False
+    y = others[0]
+    return y.source != "theta" and y.index.table is None and y.index.step == 0
+
+
+def _dense_input(f):
+    """The slot whose transposed copy the dense gradient of ``f`` reads, or ``None``."""
+    for slot, d in zip(f.term_slots, f.d_term):
+        if d is not None and f.reduce == "add" and _dense(f, slot, d):
+            return next(s for s in f.term_slots if s.symbol == d)
+    return None
 
 
 def _times(factor: str, d, printer) -> str:
@@ -155,61 +216,71 @@ def _times(factor: str, d, printer) -> str:
     return f"{factor} * ({printer.doprint(d)})"
 
 
-def loops_source(program, what: str, kind: str = "vg", block: int = 256) -> KernelSource:
+def loops_source(program, what: str, kind: str = "vg", block: int = 64) -> KernelSource:
     """Module of fused loops over samples for a ``LoopProgram`` (see the module docstring).
 
     ``kind`` is ``"vg"`` (value and gradient: ``out`` rows hold the value sum, the
     ``n_params`` gradient sums and the sum of the data read, which is finite exactly
-    when the data are) or ``"v"`` (the value sum and the data sum).
+    when the data are) or ``"v"`` (the value sum and the data sum). ``block`` is ``B``,
+    the samples processed together.
     """
-    w = _Writer(program)
+    w = _Writer(program, block)
     families = program.families
     last = len(families) - 1
-    grad = kind == "vg"
-    width = 1 + (program.n_params if grad else 0)
-    w.emit(0, f"def {kind}_block(_theta, _cols, _idx, _b, _n, _out):")
-    w.emit(1, f"_start = _b * {block}")
-    w.emit(1, f"_stop = min(_start + {block}, _n)")
-    w.emit(1, "_by_index = _idx.shape[0] > 0")
-    if grad:
-        w.emit(1, f"_g = np.zeros({program.n_params})")
+    grad = kind == "vg" and families[last].active
+    width = 1 + (program.n_params if kind == "vg" else 0)
+    e = w.emit
+    e(0, f"def {kind}_block(_theta, _cols, _idx, _b, _n, _out):")
+    e(1, f"_start = _b * {block}")
+    e(1, f"_nb = min(_start + {block}, _n) - _start")
+    e(1, f"_X = np.empty(({max(program.n_data, 1)}, {block}))")
+    e(1, "_d = 0.0")
+    e(1, f"for _j in range({program.n_data}):")
+    e(2, "for _s in range(_nb):")
+    e(3, "_x = _cols[_j, _idx[_start + _s] if _idx.shape[0] > 0 else _start + _s]")
+    e(3, "_X[_j, _s] = _x")
+    e(3, "_d += _x")
+    e(1, f"_q = np.empty({block})")
+    if kind == "vg":
+        e(1, f"_g = np.zeros({program.n_params})")
+    dense = {}
     for number, f in enumerate(families):
-        w.emit(1, f"_v{number} = np.empty({f.size})")
+        e(1, f"_v{number} = np.empty(({f.size}, {block}))")
         if grad and f.active:
-            w.emit(1, f"_a{number} = np.empty({f.size})")
+            e(1, f"_a{number} = np.zeros(({f.size}, {block}))")
             if f.reduce is not None:
-                w.emit(1, f"_r{number} = np.empty({f.size})")
-    w.emit(1, "_s = 0.0")
-    w.emit(1, "_d = 0.0")
-    w.emit(1, "for _j in range(_start, _stop):")
-    w.emit(2, "_i = _idx[_j] if _by_index else _j")
-    if program.n_data:
-        w.emit(2, f"for _c in range({program.n_data}):")
-        w.emit(3, "_d += _cols[_c, _i]")
+                e(1, f"_r{number} = np.empty(({f.size}, {block}))")
+            y = _dense_input(f)
+            if y is not None:
+                dense[number] = y
+                e(1, f"_y{number} = np.empty(({block}, {f.length}))")
     body_start = len(w.lines)
     for number, f in enumerate(families):
-        if not grad and f.reduce is not None:
-            f = _without_gradient(f)
-        w.forward(number, f, 2)
-    w.emit(2, f"_s += _v{last}[0]")
-    if grad and families[last].active:
-        for number, f in enumerate(families[:-1]):
-            if f.active:
-                w.emit(2, f"_a{number}[:] = 0.0")
-        w.emit(2, f"_a{last}[0] = 1.0")
-        for number in range(last, -1, -1):
-            if families[number].active:
-                w.backward(number, families[number], 2)
-    statements = len(w.lines) - body_start
-    w.emit(1, "_out[_b, 0] = _s")
+        w.forward(number, f, 1, grad and f.active and f.reduce is not None)
+    e(1, "_total = 0.0")
+    w.samples(1, f"_total += _v{last}[0, _s]")
     if grad:
-        w.emit(1, f"for _k in range({program.n_params}):")
-        w.emit(2, "_out[_b, 1 + _k] = _g[_k]")
-    w.emit(1, f"_out[_b, {width}] = _d")
+        w.samples(1, f"_a{last}[0, _s] = 1.0")
+        for number in range(last, -1, -1):
+            f = families[number]
+            if not f.active:
+                continue
+            if number in dense:
+                y = dense[number]
+                e(1, f"for _m in range({f.length}):")
+                source = "_X" if y.source == "data" else f"_v{y.family}"
+                w.samples(2, f"_y{number}[_s, _m] = {source}[{w.index(y, f.length, '_m')}, _s]")
+            w.backward(number, f, 1)
+    statements = len(w.lines) - body_start
+    e(1, "_out[_b, 0] = _total")
+    if kind == "vg":
+        e(1, f"for _k in range({program.n_params}):")
+        e(2, "_out[_b, 1 + _k] = _g[_k]")
+    e(1, f"_out[_b, {width}] = _d")
     w.lines += ["", ""]
-    w.emit(0, f"def {kind}_range(_theta, _cols, _idx, _n, _out, _b0, _b1):")
-    w.emit(1, "for _b in range(_b0, _b1):")
-    w.emit(2, f"{kind}_block(_theta, _cols, _idx, _b, _n, _out)")
+    e(0, f"def {kind}_range(_theta, _cols, _idx, _n, _out, _b0, _b1):")
+    e(1, "for _b in range(_b0, _b1):")
+    e(2, f"{kind}_block(_theta, _cols, _idx, _b, _n, _out)")
     tables = [
         f"{name} = np.array([{', '.join(map(str, values))}], dtype=np.int64)"
         for values, name in w.tables.items()
@@ -219,7 +290,3 @@ def loops_source(program, what: str, kind: str = "vg", block: int = 256) -> Kern
     functions = (f"{kind}_block", f"{kind}_range")
     return KernelSource(what, text, functions, functions, statements)
 
-
-def _without_gradient(f):
-    """The family as the value-only pass sees it (no ``_r`` array to store)."""
-    return replace(f, active=False)
