@@ -72,7 +72,7 @@ class Data:
         self.symbols = symbols
         if rows and columns:
             self.kernel_input = np.stack(columns, axis=1).T
-        elif wide:
+        elif wide and columns:
             self.kernel_input = np.stack(columns)
         else:
             self.kernel_input = columns
