@@ -204,7 +204,7 @@ BUILD = textwrap.dedent(
     t4 = time.perf_counter()
     print(json.dumps({"import": t1 - t0, "build_expr": t2 - t1, "derive": t3 - t2,
                       "first_grad": t4 - t3, "params": len(params),
-                      "statements": obj._vg_source.statements}))
+                      "statements": obj._vg_source.statements, "engine": obj.engine}))
     """
 )
 
@@ -241,15 +241,16 @@ def numba_floor(directory):
 
 def bench_build(cases):
     print("\n## Derive + compile (new process each; seconds)\n")
-    print("| model | params | statements | derive+codegen | cold: to first gradient | cached: to first gradient |")
-    print("|---|---|---|---|---|---|")
+    print("| model | params | engine | statements | derive+codegen | cold: to first gradient "
+          "| cached: to first gradient |")
+    print("|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as cache:
         for kind, size in cases:
             cold = build_times(kind, size, cache)
             warm = build_times(kind, size, cache)
             name = f"linear d={size}" if kind == "linear" else f"tanh MLP 4-{size}-{size}-1"
             print(
-                f"| {name} | {cold['params']} | {cold['statements']} | {cold['derive']:.2f} | "
+                f"| {name} | {cold['params']} | {cold['engine']} | {cold['statements']} | {cold['derive']:.2f} | "
                 f"{cold['derive'] + cold['first_grad']:.2f} | {warm['derive'] + warm['first_grad']:.2f} |"
             )
         floor = numba_floor(cache)

@@ -192,7 +192,7 @@ def part1(repeats: int) -> None:
 
 
 def part2(scalar_up_to: int) -> None:
-    print("\nCost curve: 8-h-1 ReLU network, squared error (medians of one run each; compile = first call)")
+    print("\nCost curve: 8-h-1 ReLU network, squared error (one cold run each, empty cache; compile = first call)")
     print(f"{'params':>7} {'engine':>7} {'build s':>8} {'objective s':>12} {'compile s':>10} "
           f"{'lines':>6} {'chars':>8}")
     for hidden in (1, 3, 10, 30, 100, 300, 1000):

@@ -183,7 +183,7 @@ def dense(inputs, n_out: int, activation: Callable | None = None, name: str = "W
     biases = [sp.Symbol(f"{name}_b_{j}") for j in range(n_out)]
     outputs = []
     for row, bias in zip(weights, biases):
-        pre = sp.Add(*[sp.Mul(w, x) for w, x in zip(row, inputs)], bias)
+        pre = sp.Add(*[_times(w, x) for w, x in zip(row, inputs)], bias)
         outputs.append(activation(pre))
     params = [w for row in weights for w in row] + biases
     return outputs, params
@@ -222,7 +222,7 @@ def conv1d(inputs, kernel_size: int, stride: int = 1, padding: int = 0,
     outputs = []
     for t in range(n_out):
         start = t * stride - padding
-        terms = [kernel[k] * inputs[start + k] for k in range(size) if 0 <= start + k < n]
+        terms = [_times(kernel[k], inputs[start + k]) for k in range(size) if 0 <= start + k < n]
         outputs.append(activation(sp.Add(*terms, bias)))
     return outputs, kernel + [bias]
 
@@ -269,7 +269,7 @@ def conv2d(grid, kernel_shape, stride: int = 1, padding: int = 0,
         for c in range(out_cols):
             left = c * stride - padding
             terms = [
-                kernel[p][q] * rows[top + p][left + q]
+                _times(kernel[p][q], rows[top + p][left + q])
                 for p in range(height) for q in range(width)
                 if 0 <= top + p < n_rows and 0 <= left + q < n_cols
             ]
@@ -314,6 +314,15 @@ def max_pool2d(grid, size: int = 2, stride: int | None = None) -> list[list[sp.E
         ]
         for r in range(out_rows)
     ]
+
+
+def _times(weight: sp.Symbol, x: sp.Expr) -> sp.Expr:
+    """``weight * x``; left unevaluated for a symbolic ``x``: the product of a new symbol
+    and an expression cannot simplify, and SymPy's evaluation of the thousands of them
+    in a network takes most of the time to build it."""
+    if x.is_Number:
+        return weight * x
+    return sp.Mul(weight, x, evaluate=False)
 
 
 def _shift_by_max(zs: list[sp.Expr]) -> list[sp.Expr]:

@@ -136,9 +136,17 @@ class Objective:
         params: the symbols to differentiate, in vector order.
         data: the symbols bound to data columns, in column order.
         options: Numba settings (:class:`symgrad.jit.JitOptions`).
+        engine: ``"scalar"`` compiles the straight-line program of the value and the
+            gradient; ``"loops"`` compiles one loop per family of identical formulas
+            (``derive.lift``), which keeps a network of thousands of parameters to a
+            few seconds of compilation; ``"auto"`` (the default) takes the loops from
+            ``LOOPS_FROM`` distinct nodes on when they cut the formulas at least
+            ``LOOPS_GAIN`` times. The results agree to rounding; :attr:`engine` says
+            which one runs. The Hessian always uses the straight-line program.
 
     Raises:
         MissingSymbolError: a free symbol of ``expr`` is in neither ``params`` nor ``data``.
+        ValueError: an unknown ``engine``.
 
     Example:
         >>> import numpy as np, sympy as sp, symgrad as sg
