@@ -230,31 +230,38 @@ def loops_source(program, what: str, kind: str = "vg", block: int = 64) -> Kerne
     grad = kind == "vg" and families[last].active
     width = 1 + (program.n_params if kind == "vg" else 0)
     e = w.emit
-    e(0, f"def {kind}_block(_theta, _cols, _idx, _b, _n, _out):")
-    e(1, f"_start = _b * {block}")
-    e(1, f"_nb = min(_start + {block}, _n) - _start")
+    # Work arrays are made once per call of the range function and reused by its blocks.
+    e(0, f"def {kind}_range(_theta, _cols, _idx, _n, _out, _b0, _b1):")
     e(1, f"_X = np.empty(({max(program.n_data, 1)}, {block}))")
-    e(1, "_d = 0.0")
-    e(1, f"for _j in range({program.n_data}):")
-    e(2, "for _s in range(_nb):")
-    e(3, "_x = _cols[_j, _idx[_start + _s] if _idx.shape[0] > 0 else _start + _s]")
-    e(3, "_X[_j, _s] = _x")
-    e(3, "_d += _x")
     e(1, f"_q = np.empty({block})")
     if kind == "vg":
-        e(1, f"_g = np.zeros({program.n_params})")
-    dense = {}
+        e(1, f"_g = np.empty({program.n_params})")
+    dense, adjoints = {}, []
     for number, f in enumerate(families):
         e(1, f"_v{number} = np.empty(({f.size}, {block}))")
         if grad and f.active:
-            e(1, f"_a{number} = np.zeros(({f.size}, {block}))")
+            adjoints.append(number)
+            e(1, f"_a{number} = np.empty(({f.size}, {block}))")
             if f.reduce is not None:
                 e(1, f"_r{number} = np.empty(({f.size}, {block}))")
             y = _dense_input(f)
             if y is not None:
                 dense[number] = y
                 e(1, f"_y{number} = np.empty(({block}, {f.length}))")
+    e(1, "for _b in range(_b0, _b1):")
     body_start = len(w.lines)
+    e(1, f"_start = _b * {block}")
+    e(1, f"_nb = min(_start + {block}, _n) - _start")
+    e(1, "_d = 0.0")
+    e(1, f"for _j in range({program.n_data}):")
+    e(2, "for _s in range(_nb):")
+    e(3, "_x = _cols[_j, _idx[_start + _s] if _idx.shape[0] > 0 else _start + _s]")
+    e(3, "_X[_j, _s] = _x")
+    e(3, "_d += _x")
+    if kind == "vg":
+        e(1, "_g[:] = 0.0")
+    for number in adjoints:
+        e(1, f"_a{number}[:, :] = 0.0")
     for number, f in enumerate(families):
         w.forward(number, f, 1, grad and f.active and f.reduce is not None)
     e(1, "_total = 0.0")
@@ -271,22 +278,22 @@ def loops_source(program, what: str, kind: str = "vg", block: int = 64) -> Kerne
                 source = "_X" if y.source == "data" else f"_v{y.family}"
                 w.samples(2, f"_y{number}[_s, _m] = {source}[{w.index(y, f.length, '_m')}, _s]")
             w.backward(number, f, 1)
-    statements = len(w.lines) - body_start
     e(1, "_out[_b, 0] = _total")
     if kind == "vg":
         e(1, f"for _k in range({program.n_params}):")
         e(2, "_out[_b, 1 + _k] = _g[_k]")
     e(1, f"_out[_b, {width}] = _d")
+    statements = len(w.lines) - body_start
+    w.lines[body_start:] = ["    " + line for line in w.lines[body_start:]]
     w.lines += ["", ""]
-    e(0, f"def {kind}_range(_theta, _cols, _idx, _n, _out, _b0, _b1):")
-    e(1, "for _b in range(_b0, _b1):")
-    e(2, f"{kind}_block(_theta, _cols, _idx, _b, _n, _out)")
+    e(0, f"def {kind}_block(_theta, _cols, _idx, _b, _n, _out):")
+    e(1, f"{kind}_range(_theta, _cols, _idx, _n, _out, _b, _b + 1)")
     tables = [
         f"{name} = np.array([{', '.join(map(str, values))}], dtype=np.int64)"
         for values, name in w.tables.items()
     ]
     text = _HEADER.format(what=what) + "".join(t + "\n" for t in tables) + ("\n\n" if tables else "")
     text += "\n".join(w.lines) + "\n"
-    functions = (f"{kind}_block", f"{kind}_range")
+    functions = (f"{kind}_range", f"{kind}_block")
     return KernelSource(what, text, functions, functions, statements)
 
