@@ -98,12 +98,54 @@ def _size(expr: sp.Basic) -> int:
     return sum(1 for _ in unique_nodes(expr))
 
 
+class _Reach:
+    """Which parameters each node depends on, as a bit mask (bit ``i`` for ``wrt[i]``)."""
+
+    def __init__(self, wrt):
+        self.masks = {w: 1 << i for i, w in enumerate(wrt)}
+
+    def __call__(self, expr) -> int:
+        masks = self.masks
+        if expr in masks:
+            return masks[expr]
+        stack = [(expr, False)]
+        while stack:
+            node, ready = stack.pop()
+            if node in masks:
+                continue
+            if ready or not node.args:
+                mask = 0
+                for a in node.args:
+                    mask |= masks[a]
+                masks[node] = mask
+            else:
+                stack.append((node, True))
+                stack.extend((a, False) for a in node.args if a not in masks)
+        return masks[expr]
+
+
+class _Overlay(dict):
+    """The memo of a chunk of stencil points: a node that none of the parameters moved
+    in the chunk reaches has its value at the centre, which is not evaluated again."""
+
+    def __init__(self, center: dict, reach: _Reach, moved: int):
+        super().__init__()
+        self.center, self.reach, self.moved = center, reach, moved
+
+    def __contains__(self, node) -> bool:
+        return dict.__contains__(self, node) or (node in self.center and not self.reach(node) & self.moved)
+
+    def __getitem__(self, node):
+        return dict.__getitem__(self, node) if dict.__contains__(self, node) else self.center[node]
+
+
 def find_kinks(expr, wrt, theta, stencil, env: dict) -> tuple[Kink, ...]:
     """Kinks of ``expr`` at ``theta`` or crossed by the stencil points.
 
-    The point and the stencil are evaluated together, in chunks of points that broadcast
-    against the data (``(points, 1)`` against ``(N,)``), so a model with thousands of
-    parameters costs a few array passes rather than one pass per stencil point.
+    The stencil is evaluated in chunks of points that broadcast against the data
+    (``(points, 1)`` against ``(N,)``), and in each chunk only the subexpressions that
+    reach a parameter the chunk moves are evaluated again: for a network, a weight's
+    stencil points touch one unit and what follows it, not the whole expression.
 
     Args:
         expr: the (canonical) expression.
@@ -120,37 +162,48 @@ def find_kinks(expr, wrt, theta, stencil, env: dict) -> tuple[Kink, ...]:
             items.append((node, z, pair))
     if not items:
         return ()
-    theta = np.asarray(theta, dtype=float).reshape(1, len(wrt))
+    theta = np.asarray(theta, dtype=float).ravel()
     samples = max([np.size(v) for v in env.values()], default=1)
-    chunk = max(1, BUDGET // (samples * _size(expr)))
-    center = [None] * len(items)
-    crossed = [False] * len(items)
+    reach = _Reach(wrt)
     with np.errstate(all="ignore"):
-        for lo in range(0, len(stencil) + 1, chunk):
-            rows = stencil[max(lo - 1, 0): lo + chunk - 1]
-            block = np.asarray(rows, dtype=float).reshape(-1, theta.shape[1])
-            block = np.vstack([theta, block]) if lo == 0 else block
+        bound = dict(env)
+        bound.update(zip(wrt, theta.tolist()))
+        memo: dict = {}
+        center = [_state(item, bound, memo, 1, samples)[0] for item in items]
+        open_items = [j for j, c in enumerate(center) if not _on(c)]
+        crossed = set()
+        chunk = max(1, BUDGET // (samples * _size(expr)))
+        for lo in range(0, len(stencil), chunk):
+            block = np.asarray(stencil[lo: lo + chunk], dtype=float).reshape(-1, theta.size)
+            moved = 0
+            for i in np.flatnonzero(np.any(block != theta, axis=0)).tolist():
+                moved |= 1 << i
             bound = dict(env)
             bound.update((w, block[:, i: i + 1]) for i, w in enumerate(wrt))
-            memo: dict = {}
-            for j, (node, z, pair) in enumerate(items):
-                if crossed[j] or (center[j] is not None and _on(center[j])):
+            overlay = _Overlay(memo, reach, moved)
+            for j in open_items:
+                node, z, pair = items[j]
+                if j in crossed or not reach(node if pair else z) & moved:
                     continue
-                state = _pair_state(node, pair, bound, memo) if pair else evaluate(z, bound, memo)
-                state = np.broadcast_to(np.real(np.asarray(state, dtype=complex)), (len(block), samples))
-                if lo == 0:
-                    center[j] = state[0]
-                crossed[j] = _crosses(center[j], state)
+                if _crosses(center[j], _state(items[j], bound, overlay, len(block), samples)):
+                    crossed.add(j)
     found = []
-    for (node, z, _), c, x in zip(items, center, crossed):
+    for j, ((node, z, _), c) in enumerate(zip(items, center)):
         where = f"{_short(node)} at {_short(z)} = 0"
         if _on(c):
             if c.size > 1:
                 where += f" (in {int(np.sum(np.abs(c) <= KINK_TOLERANCE))} of {c.size} samples)"
             found.append(Kink(where, True))
-        elif x:
+        elif j in crossed:
             found.append(Kink(where, False))
     return tuple(found)
+
+
+def _state(item, bound, memo, points: int, samples: int) -> np.ndarray:
+    """The boundary's signed distance, ``points x samples``."""
+    node, z, pair = item
+    state = _pair_state(node, pair, bound, memo) if pair else evaluate(z, bound, memo)
+    return np.broadcast_to(np.real(np.asarray(state, dtype=complex)), (points, samples))
 
 
 def _pair_state(node, pair, bound, memo):
