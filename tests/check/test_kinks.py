@@ -43,3 +43,18 @@ def test_any_sample_of_the_data_counts():
     found = kinks(sp.Abs(x + z), [1.0], data)
     assert found[0].exact and found[0].where == "Abs(x + z) at x + z = 0 (in 1 of 3 samples)"
     assert kinks(sp.Abs(x + z), [1.5], data) == ()
+
+
+def test_only_the_boundary_a_moved_parameter_reaches_is_crossed():
+    # w0 sits 1e-8 from the kink of the first term; w1 moves the second term, far from its kink
+    w0, w1 = sp.symbols("w0 w1")
+    data = {z: np.array([1.0, 2.0, -3.0])}
+    expr = sp.Abs(w0 - 1e-8) + sp.Max(0, w1 * z) + sp.Abs(w0 + w1 + 10)
+    point = np.array([0.0, 0.5])
+    stencil = [point + s * 1e-6 * e for e in np.eye(2) for s in (1, -1)]
+    found = find_kinks(expr, [w0, w1], point, stencil, data)
+    assert [k.where for k in found] == ["Abs(w0 - 1.0e-8) at w0 - 1.0e-8 = 0"]
+    assert not found[0].exact
+    # a kink reached only through the data at one sample, on the boundary exactly
+    found = find_kinks(sp.Max(0, w1 * z + 1.5), [w0, w1], np.array([0.0, 0.5]), stencil, data)
+    assert found[0].exact and found[0].where.endswith("(in 1 of 3 samples)")
