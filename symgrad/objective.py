@@ -35,6 +35,10 @@ LOOPS_GAIN = 4
 
 _ENGINES = ("auto", "scalar", "loops")
 
+#: Distinct Hessian entries compiled at most (about 630 parameters): the Hessian is
+#: straight-line code, and Numba compiles some hundred statements a second.
+HESSIAN_MAX = 200_000
+
 _ALL = np.empty(0, dtype=np.int64)  # "no index list": every sample
 
 
@@ -142,7 +146,8 @@ class Objective:
             few seconds of compilation; ``"auto"`` (the default) takes the loops from
             ``LOOPS_FROM`` distinct nodes on when they cut the formulas at least
             ``LOOPS_GAIN`` times. The results agree to rounding; :attr:`engine` says
-            which one runs. The Hessian always uses the straight-line program.
+            which one runs. The Hessian always uses the straight-line program, and is
+            refused past ``HESSIAN_MAX`` distinct entries.
 
     Raises:
         MissingSymbolError: a free symbol of ``expr`` is in neither ``params`` nor ``data``.
@@ -337,9 +342,16 @@ class Objective:
 
     def hessian(self, theta, *columns) -> np.ndarray:
         """The Hessian ``∇²L(θ)``, an ``(n, n)`` symmetric array."""
+        n = self._n
+        if n * (n + 1) // 2 > HESSIAN_MAX:
+            raise ValueError(
+                f"the Hessian of {n} parameters has {n * (n + 1) // 2:,} distinct entries; symgrad "
+                f"compiles Hessians as straight-line code, which is practical up to {HESSIAN_MAX:,} "
+                "entries (about 630 parameters). Use a first-order optimizer (sg.optim.Adam) or "
+                "sg.optim.LBFGS, which need gradients only, or the Hessian of a smaller model."
+            )
         theta = self._theta(theta)
         data = self.prepare(*columns, rows=False)
-        n = self._n
         upper = self._run(self._hess, "hess", n * (n + 1) // 2, theta, data, None, BLOCK)
         h = np.empty((n, n))
         rows, cols = np.triu_indices(n)

@@ -198,3 +198,10 @@ def test_training_with_the_loops_engine_lowers_the_loss():
     theta0 = rng.normal(size=len(params)) * 0.5
     result = sg.fit(obj, cols, x0=theta0, optimizer=sg.optim.Adam(0.05), epochs=30, batch_size=64, seed=0)
     assert result.loss < 0.5 * obj.value(theta0, *cols)
+
+
+def test_a_hessian_too_large_to_compile_is_refused_with_advice():
+    loss, params, data = mlp([30, 20, 3])  # 683 parameters: 233,586 distinct entries
+    obj = sg.Objective(loss, params, data)
+    with pytest.raises(ValueError, match=r"683 parameters has 233,586 distinct entries.*sg.optim.LBFGS"):
+        obj.hessian(np.zeros(len(params)), *[np.zeros(3)] * len(data))
