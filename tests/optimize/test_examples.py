@@ -14,6 +14,7 @@ CASES = [
     ("logistic_regression.py", "training accuracy: 0.8"),
     ("optimizers_on_rosenbrock.py", "Newton()"),
     ("damped_oscillation_fit.py", "every parameter within 3 standard errors of the truth: True"),
+    ("symbolic_network.py", "test accuracy: 0.9"),
     pytest.param("two_moons.py", "training accuracy: 0.99", marks=pytest.mark.slow),
 ]
 
