@@ -176,8 +176,8 @@ def has_any(expr: sp.Basic, *types) -> bool:
     return any(isinstance(node, types) for node in unique_nodes(expr))
 
 
-def max_node(values) -> sp.Expr:
-    """``Max(*values)`` left unevaluated, with its arguments in the given order.
+def max_node(values, cls=sp.Max) -> sp.Expr:
+    """``Max(*values)`` (or ``Min``, for ``cls``) left unevaluated, arguments in the given order.
 
     ``sp.Max(..., evaluate=False)`` still sorts its arguments by ``default_sort_key``,
     which walks every argument's whole tree: seconds for the ten logits of a network.
@@ -185,7 +185,7 @@ def max_node(values) -> sp.Expr:
     values = tuple(dict.fromkeys(values))
     if len(values) == 1:
         return values[0]
-    node = sp.Expr.__new__(sp.Max, *values)
+    node = sp.Expr.__new__(cls, *values)
     node._argset = frozenset(values)
     return node
 

@@ -205,3 +205,19 @@ def test_a_hessian_too_large_to_compile_is_refused_with_advice():
     obj = sg.Objective(loss, params, data)
     with pytest.raises(ValueError, match=r"683 parameters has 233,586 distinct entries.*sg.optim.LBFGS"):
         obj.hessian(np.zeros(len(params)), *[np.zeros(3)] * len(data))
+
+
+def test_the_closed_form_gradient_of_a_network_equals_the_compiled_one():
+    from symgrad.check._evaluate import evaluate
+
+    loss, params, data = mlp([12, 8, 6])
+    obj = sg.Objective(loss, params, data, engine="loops")
+    rng = np.random.default_rng(9)
+    theta = rng.normal(size=len(params))
+    sample = rng.normal(size=len(data))
+    sample[12:] = np.eye(6)[2]
+    exact = obj.gradient_expr
+    assert exact.shape == (len(params), 1)
+    values, memo = dict(zip(params, theta)) | dict(zip(data, sample)), {}
+    closed = np.array([float(evaluate(entry, values, memo)) for entry in exact])
+    np.testing.assert_allclose(closed, obj.grad(theta, *[np.array([v]) for v in sample]), rtol=1e-12, atol=1e-15)

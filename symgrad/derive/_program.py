@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import sympy as sp
 from sympy.functions.elementary.piecewise import ExprCondPair
 
-from symgrad._expr import canonicalize
+from symgrad._expr import canonicalize, max_node, unique_nodes
 from symgrad.derive._rules import local_derivative
 
 __all__ = ["Program", "linearize", "reverse"]
@@ -56,11 +56,33 @@ class Program:
         )
 
     def expand(self) -> list[sp.Expr]:
-        """The outputs with every temporary substituted back (closed form)."""
+        """The outputs with every temporary substituted back (closed form).
+
+        A ``Max`` or ``Min`` (in an assignment or inline in a condition) whose arguments
+        have grown large is rebuilt unevaluated: SymPy would compare those arguments
+        pairwise, which takes minutes for the logits of a network.
+        """
         env: dict = {}
         for t, rhs in self.assignments:
-            env[t] = rhs.xreplace(env)
+            env[t] = _substitute(rhs, env)
         return [out.xreplace(env) for out in self.outputs]
+
+
+#: Nodes in the arguments of a ``Max``/``Min`` from which ``expand`` leaves it unevaluated.
+LARGE = 40
+
+
+def _substitute(node, env):
+    """``node.xreplace(env)`` for one small assignment, sparing SymPy large comparisons."""
+    if node in env:
+        return env[node]
+    if not node.args:
+        return node
+    args = [_substitute(a, env) for a in node.args]
+    if isinstance(node, (sp.Max, sp.Min)):
+        if sum(1 for a in args for _ in itertools.islice(unique_nodes(a), LARGE)) >= LARGE:
+            return max_node(args, type(node))
+    return node.func(*args) if args != list(node.args) else node
 
 
 def linearize(exprs, inputs, rename=None) -> Program:
