@@ -59,11 +59,10 @@ class _Writer:
         ix = self.index(slot, length, m)
         return f"_X[{ix}, _s]" if slot.source == "data" else f"_v{slot.family}[{ix}, _s]"
 
-    def hoist(self, slots, length, m, prefix: str, depth: int, used=None, suffix: str = "") -> None:
-        """Load the parameters ``slots`` read into locals before a loop over samples
-        (only those whose symbols are in ``used``, when given)."""
+    def hoist(self, slots, length, m, prefix: str, depth: int, suffix: str = "") -> None:
+        """Load the parameters ``slots`` read into locals before a loop over samples."""
         for j, slot in enumerate(slots):
-            if slot.source == "theta" and (used is None or slot.symbol in used):
+            if slot.source == "theta":
                 self.emit(depth, f"{prefix}{j}{suffix} = _theta[{self.index(slot, length, m)}]")
 
     def names(self, f, number: int, reduced: str, m: str = "_m", suffix: str = "") -> dict:
@@ -135,7 +134,8 @@ class _Writer:
         if f.reduce != "add":
             self.winner(number, f, pairs, printer, d)
             return
-        dense = [(s, dt) for s, dt in pairs if _dense(f, s, dt)]
+        y = _dense_input(f)  # the one input with a transposed copy in _y{number}
+        dense = [(s, dt) for s, dt in pairs if y is not None and dt == y.symbol and _dense(f, s, dt)]
         for s, _ in dense:
             # UNROLL samples per pass over the gradient row, added in sample order.
             at = f"_g[{self.index(s, f.length, '_m')}]"
