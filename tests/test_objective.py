@@ -151,3 +151,13 @@ def test_results_do_not_depend_on_threads():
     v1, g1 = threaded.value_and_grad([0.3, -0.1], xs, ys)
     v2, g2 = serial.value_and_grad([0.3, -0.1], xs, ys)
     assert v1 == v2 and np.array_equal(g1, g2)  # bit for bit: fixed blocks, summed in order
+
+
+@pytest.mark.parametrize("k", [2, 3, 4])
+def test_reciprocal_powers_in_adjoints(k):
+    """x/u**k once printed as x/u*u in the adjoint statements (wrong gradients, silently)."""
+    a = sp.Symbol("a")
+    obj = sg.Objective(1 / (1 + a) ** (k - 1), [a])
+    # d/da (1 + a)^-(k-1) = -(k-1) (1 + a)^-k, by hand
+    assert obj.grad([1.7])[0] == pytest.approx(-(k - 1) * 2.7 ** -k, rel=1e-15)
+    assert sg.Objective(sp.log(a), [a]).hessian([1.7])[0, 0] == pytest.approx(-1 / 1.7**2, rel=1e-15)

@@ -56,6 +56,18 @@ def python_name(name: str, taken: set) -> str:
     return candidate
 
 
+def _one_group(text: str) -> bool:
+    """Whether ``text`` is ``( ... )`` with its first parenthesis closed by its last."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return False
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0 and i < len(text) - 1:
+            return False
+    return True
+
+
 class KernelPrinter(PythonCodePrinter):
     """Print one expression as a float64 Python expression.
 
@@ -76,6 +88,13 @@ class KernelPrinter(PythonCodePrinter):
         if isinstance(expr, sp.Function) and not isinstance(expr, self._allowed):
             self._print_Function(expr)  # raises, naming the function
         return super()._print(expr, **kwargs)
+
+    def doprint(self, expr, assign_to=None):
+        """The text of ``expr``; a power standing alone drops its outer parentheses."""
+        text = super().doprint(expr, assign_to)
+        if assign_to is None and isinstance(expr, sp.Pow) and _one_group(text):
+            return text[1:-1]
+        return text
 
     # -- leaves ---------------------------------------------------------------
     def _print_Symbol(self, expr):
@@ -120,17 +139,38 @@ class KernelPrinter(PythonCodePrinter):
         return "False"
 
     # -- arithmetic -----------------------------------------------------------
+    def parenthesize(self, item, level, strict=False):
+        """SymPy's rule, less the second pair around text that is one bracketed group already."""
+        text = super().parenthesize(item, level, strict)
+        if text.startswith("((") and _one_group(text[1:-1]):
+            return text[1:-1]
+        return text
+
     def _print_Pow(self, expr, rational=False):
+        """``b**e``; every form that is not a bare ``b**e`` comes back in parentheses.
+
+        Small integer powers become products and reciprocals, ``1/2`` and ``-1/2``
+        square roots. Each of those is a compound Python expression that SymPy's
+        precedence rules would otherwise leave bare wherever a ``Pow`` outranks its
+        context (``x/u**2`` must not print as ``x/u*u``, nor ``(u**2)**y`` as
+        ``u*u**y``), so it is wrapped whole. A base or exponent that is itself a
+        power is parenthesised too (SymPy's default for equal precedence), so
+        Python's right-to-left grouping of ``**`` never decides the meaning.
+        """
         base, exp = expr.args
-        b = self.parenthesize(base, sp.printing.precedence.PRECEDENCE["Pow"])
+        level = sp.printing.precedence.PRECEDENCE["Pow"]
+        b = self.parenthesize(base, level)
         if exp.is_Integer and 1 <= abs(int(exp)) <= 4:
-            product = "*".join([b] * abs(int(exp)))
-            return product if exp > 0 else f"1.0/({product})"
+            k = abs(int(exp))
+            if k == 1:
+                return b if exp > 0 else f"(1.0/{b})"
+            product = "*".join([b] * k)
+            return f"({product})" if exp > 0 else f"(1.0/({product}))"
         if exp == sp.S.Half:
             return f"math.sqrt({self._print(base)})"
         if exp == -sp.S.Half:
-            return f"1.0/math.sqrt({self._print(base)})"
-        e = self.parenthesize(exp, sp.printing.precedence.PRECEDENCE["Pow"])
+            return f"(1.0/math.sqrt({self._print(base)}))"
+        e = self.parenthesize(exp, level)
         return f"{b}**{e}"
 
     def _print_Function(self, expr):
