@@ -18,6 +18,7 @@ from symgrad.errors import ExpressionTypeError, UnsupportedFunctionError
 
 __all__ = [
     "SUPPORTED_FUNCTIONS",
+    "stable_log1p_exp",
     "as_expr",
     "as_symbols",
     "canonicalize",
@@ -238,3 +239,9 @@ def realify(exprs: Sequence[sp.Basic]):
     backward = {r: s for s, r in replace.items()}
     new = [e.xreplace(replace) if replace else e for e in exprs]
     return new, forward, backward
+
+
+def stable_log1p_exp(z: sp.Expr) -> sp.Expr:
+    """``log(1 + exp(z))`` as ``m + log(exp(-m) + exp(z - m))`` with ``m = max(z, 0)`` (see ``softplus``)."""
+    m = sp.Max(z, 0)
+    return m + sp.log(sp.exp(-m) + sp.exp(z - m))

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import sympy as sp
 
-from symgrad._expr import as_expr, shift_by_max
+from symgrad._expr import as_expr, shift_by_max, stable_log1p_exp
 
 __all__ = ["mse", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy"]
 
@@ -68,16 +68,19 @@ def binary_cross_entropy_with_logits(logit, target) -> sp.Expr:
     """Binary cross-entropy of ``sigmoid(logit)``, written so that it never overflows.
 
     ``z``: ``logit``, ``t``: ``target``.
-    ``-(t log sigma(z) + (1 - t) log(1 - sigma(z))) = max(z, 0) - t z + log(1 + exp(-|z|))``.
+    ``-(t log sigma(z) + (1 - t) log(1 - sigma(z))) = log(1 + exp(z)) - t z``, with
+    ``log(1 + exp(z))`` written as ``sg.nn.softplus`` writes it: finite in float64 for
+    any finite ``z``, and with the derivatives of the smooth function everywhere
+    (``d/dz = sigma(z) - t``, so ``1/2 - t`` at ``z = 0``, where a fit from zero starts).
 
     Example:
         >>> import sympy as sp
         >>> z = sp.Symbol("z")
         >>> binary_cross_entropy_with_logits(z, 0)
-        log(1 + exp(-Abs(z))) + Max(0, z)
+        log(exp(z - Max(0, z)) + exp(-Max(0, z))) + Max(0, z)
     """
     z, t = _term(logit, "logit"), _term(target, "target")
-    return sp.Max(z, 0) - t * z + sp.log(1 + sp.exp(-sp.Abs(z)))
+    return stable_log1p_exp(z) - t * z
 
 
 def cross_entropy(logits, onehot) -> sp.Expr:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 import sympy as sp
 
-from symgrad._expr import as_expr, shift_by_max
+from symgrad._expr import as_expr, shift_by_max, stable_log1p_exp
 
 __all__ = [
     "relu",
@@ -85,18 +85,24 @@ def tanh(z) -> sp.Expr:
 
 
 def softplus(z) -> sp.Expr:
-    """Softplus, ``log(1 + exp(z))``, written so that it never overflows.
+    """Softplus, ``log(1 + exp(z))``, written so that it never overflows and has exact derivatives.
 
-    ``log(1 + exp(z)) = max(z, 0) + log(1 + exp(-|z|))``: the exponent is never
-    positive, so float64 evaluation stays finite for any finite ``z``.
+    With ``m = max(z, 0)``, ``log(1 + exp(z)) = m + log(exp(-m) + exp(z - m))``: both
+    exponents are at most 0 and one of them is 0, so float64 evaluation stays finite
+    for any finite ``z``. The right-hand side does not depend on ``m`` at all (its
+    derivative with respect to ``m`` is identically zero), so the convention chosen
+    for ``max`` at ``z = 0`` drops out of every derivative: ``softplus'(0) = 1/2`` and
+    ``softplus''(0) = 1/4``, as for the smooth function. (The form
+    ``max(z, 0) + log(1 + exp(-|z|))`` would give 0 for both, from the kink
+    conventions of ``max`` and ``|z|``.)
 
     Example:
         >>> import sympy as sp
         >>> softplus(sp.Symbol("z"))
-        log(1 + exp(-Abs(z))) + Max(0, z)
+        log(exp(z - Max(0, z)) + exp(-Max(0, z))) + Max(0, z)
     """
     z = as_expr(z, "z")
-    return sp.Max(z, 0) + sp.log(1 + sp.exp(-sp.Abs(z)))
+    return stable_log1p_exp(z)
 
 
 def softmax(zs) -> list[sp.Expr]:

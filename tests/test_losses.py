@@ -2,9 +2,11 @@
 
 import math
 
+import numpy as np
 import pytest
 import sympy as sp
 
+import symgrad as sg
 from symgrad import losses
 
 p, t, z, a, b, c = sp.symbols("p t z a b c")
@@ -97,3 +99,23 @@ def test_cross_entropy_with_symbolic_targets():
 def test_bad_arguments_are_refused_clearly(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize("t", [0.0, 0.3, 1.0])
+def test_logits_loss_is_smooth_at_zero(t):
+    """d/dz = sigmoid(z) - t and d2/dz2 = sigmoid(z)(1 - sigmoid(z)): 1/2 - t and 1/4 at z = 0."""
+    z, y = sp.symbols("z y")
+    obj = sg.Objective(sg.losses.binary_cross_entropy_with_logits(z, y), [z], [y])
+    value, grad = obj.value_and_grad([0.0], np.array([t]))
+    assert value == pytest.approx(math.log(2), rel=1e-15)
+    assert grad[0] == pytest.approx(0.5 - t, abs=1e-16)
+    assert obj.hessian([0.0], np.array([t]))[0, 0] == pytest.approx(0.25, rel=1e-15)
+    assert sg.autograd.grad(sg.losses.binary_cross_entropy_with_logits(z, t), [z], [0.0])[0] == pytest.approx(0.5 - t, abs=1e-16)
+
+
+def test_softplus_derivatives_at_zero_and_far_out():
+    z = sp.Symbol("z")
+    k = sg.compile([sg.nn.softplus(z)] + list(sg.gradient(sg.nn.softplus(z), [z])) + list(sg.hessian(sg.nn.softplus(z), [z])), [z])
+    assert np.allclose(k(0.0), [math.log(2), 0.5, 0.25], rtol=1e-15, atol=0)
+    assert np.array_equal(k(800.0), [800.0, 1.0, 0.0])
+    assert np.array_equal(k(-800.0), [0.0, 0.0, 0.0])
