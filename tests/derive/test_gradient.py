@@ -1,6 +1,9 @@
 """Exact derivatives: textbook results written from calculus, kinks, errors, no swell."""
 
+import math
 import random
+
+import numpy as np
 
 import pytest
 import sympy as sp
@@ -204,3 +207,18 @@ def test_gradient_program_grows_like_the_expression_not_n_times():
     for n, forward, total in sizes.values():
         # reverse accumulation: a constant number of statements per forward node
         assert total <= 4 * forward, (n, forward, total)
+
+
+def test_symbolic_power_has_its_limits_at_a_zero_base():
+    """x**y at x = 0, y > 0 is 0 along both axes, and so are its first and second derivatives."""
+    grad = sg.compile(sg.gradient(x**y, [x, y]), [x, y])
+    hess = sg.compile(sg.hessian(x**y, [x, y]), [x, y])
+    assert np.array_equal(grad(0.0, 2.0), [0.0, 0.0])
+    assert np.array_equal(grad(0.0, 1.0), [1.0, 0.0])  # f = x: df/dx = 1
+    assert np.array_equal(hess(0.0, 2.5), np.zeros((2, 2)))
+    # away from 0, the textbook formulas: y x^(y-1), x^y log x; y(y-1) x^(y-2), x^(y-1)(1 + y log x), x^y log^2 x
+    p, q = 1.3, 2.5
+    assert np.allclose(grad(p, q), [q * p ** (q - 1), p**q * math.log(p)], rtol=1e-14, atol=0)
+    expected = [[q * (q - 1) * p ** (q - 2), p ** (q - 1) * (1 + q * math.log(p))],
+                [p ** (q - 1) * (1 + q * math.log(p)), p**q * math.log(p) ** 2]]
+    assert np.allclose(hess(p, q), expected, rtol=1e-14, atol=0)
