@@ -13,6 +13,7 @@ __all__ = [
     "MissingSymbolError",
     "InputError",
     "ParseError",
+    "GradientMismatchError",
 ]
 
 
@@ -41,3 +42,11 @@ class InputError(SymgradError, ValueError):
 
 class ParseError(SymgradError, ValueError):
     """Text given to :func:`symgrad.parse` is not a supported math expression."""
+
+
+class GradientMismatchError(SymgradError, ArithmeticError):
+    """The compiled gradient disagrees with the independent autograd engine.
+
+    Raised by the start-up guard of ``sg.fit`` and ``sg.minimize``: a symgrad bug, never
+    a user error. The message names the parameters, both values, and the point.
+    """
