@@ -11,6 +11,7 @@ import numpy as np
 from symgrad.errors import InputError
 from symgrad.optimize._base import Oracle
 from symgrad.optimize._checkpoint import load_checkpoint, save_checkpoint
+from symgrad.optimize._guard import guard_gradient
 from symgrad.optimize._problem import (
     as_objective,
     check_count,
@@ -37,7 +38,8 @@ def _converged(g: np.ndarray, tol: float | None) -> tuple[bool, str]:
     return False, ""
 
 
-def minimize(objective, x0, *, optimizer=None, steps: int = 1000, tol=None, callback=None) -> Result:
+def minimize(objective, x0, *, optimizer=None, steps: int = 1000, tol=None, callback=None,
+             check: bool = True) -> Result:
     """Minimize a function of parameters only, ``f(x)``, with a first- or second-order optimizer.
 
     With ``x_0 = x0`` and the optimizer's update ``u_k``: ``x_{k+1} = x_k + u_k``
@@ -54,6 +56,9 @@ def minimize(objective, x0, *, optimizer=None, steps: int = 1000, tol=None, call
         steps: the largest number of updates.
         tol: gradient tolerance (``None``: run all steps).
         callback: called after each step with ``(step, x, loss)``.
+        check: before the first step, compare the compiled gradient at ``x0`` with
+            the autograd engine's (a guard against code-generation bugs; see
+            ``docs/numerics.md``). A plain callable is not checked.
 
     Returns:
         Result: ``history`` holds ``f(x_0), f(x_1), ...``, one entry per step after the first.
@@ -61,6 +66,7 @@ def minimize(objective, x0, *, optimizer=None, steps: int = 1000, tol=None, call
     Raises:
         InputError: ``x0`` of the wrong length or not finite; the objective has data.
         TypeError: an objective or optimizer of the wrong kind.
+        GradientMismatchError: ``check`` found the compiled gradient wrong.
 
     Example:
         >>> import numpy as np
@@ -73,7 +79,7 @@ def minimize(objective, x0, *, optimizer=None, steps: int = 1000, tol=None, call
     opt = default_optimizer(optimizer)
     steps = check_count(steps, "steps")
     tol = check_tol(tol)
-    oracle, symbols = no_data_oracle(objective)
+    oracle, symbols, obj = no_data_oracle(objective)
     x = check_x0(x0, len(symbols) if symbols is not None else None, symbols, "minimize")
     vg = oracle.value_and_grad
     update = opt.update
@@ -84,6 +90,8 @@ def minimize(objective, x0, *, optimizer=None, steps: int = 1000, tol=None, call
     loss = float(loss)
     if not math.isfinite(loss):
         raise InputError(f"minimize: the loss at x0 is {loss}; start from a point where it is finite")
+    if check and obj is not None:
+        guard_gradient(obj, x, obj.prepare(), caller="minimize")
     history = [loss]
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected from the loss
         x, loss, history, converged, message, taken = _minimize_steps(
@@ -140,7 +148,7 @@ def _fingerprint(obj, n_samples: int, batch_size, shuffle: bool, opt) -> str:
 
 def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch_size=None,
         shuffle: bool = True, seed=None, callback=None, progress: bool = False, checkpoint=None,
-        tol=None) -> Result:
+        tol=None, check: bool = True) -> Result:
     """Fit the parameters of an objective to data: minimize ``L(x) = mean_j expr(x, data_j)``.
 
     Each epoch visits every sample once, in mini-batches ``B`` of ``batch_size``
@@ -163,6 +171,9 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
         checkpoint: a file path; the state is saved there atomically after each
             epoch, and a later call with the same path resumes from it.
         tol: stop when the full-data gradient's largest absolute entry is <= tol.
+        check: before the first update, compare the compiled gradient at the
+            starting point with the autograd engine's on a few samples (a guard
+            against code-generation bugs; see ``docs/numerics.md``).
 
     Returns:
         Result: ``history`` holds the full-data loss at the start and after each epoch.
@@ -171,6 +182,7 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
         InputError: bad columns (see ``sg.Objective``), bad ``x0``, a
             checkpoint from another run.
         ValueError: ``epochs`` or ``batch_size`` not positive integers.
+        GradientMismatchError: ``check`` found the compiled gradient wrong.
 
     Example:
         >>> import numpy as np, sympy as sp
@@ -219,6 +231,8 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
     loss = float(loss)
     if not math.isfinite(loss):
         raise InputError(f"fit: the loss at the starting point is {loss}; start from other parameters")
+    if check and start_epoch == 0:
+        guard_gradient(obj, x, data, columns, caller="fit")
     if start_epoch == 0:
         history = [loss]
 

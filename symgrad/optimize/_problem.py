@@ -47,13 +47,14 @@ def as_objective(objective, caller: str):
     )
 
 
-def no_data_oracle(objective) -> tuple[Oracle, tuple | None]:
-    """The oracle of an objective with no data, and its parameter symbols (``None`` if unnamed)."""
+def no_data_oracle(objective) -> tuple[Oracle, tuple | None, object]:
+    """The oracle of an objective with no data, its parameter symbols (``None`` if
+    unnamed) and the ``Objective`` behind it (``None`` for a plain callable)."""
     if callable(objective) and not hasattr(objective, "batch_value_and_grad") and not hasattr(objective, "expr"):
         def value(x):
             return objective(x)[0]
 
-        return Oracle(value, objective, None), None
+        return Oracle(value, objective, None), None, None
     obj = as_objective(objective, "minimize")
     if len(obj.data):
         names = ", ".join(str(s) for s in obj.data)
@@ -74,7 +75,7 @@ def no_data_oracle(objective) -> tuple[Oracle, tuple | None]:
     def hessian(x):
         return np.asarray(obj.hessian(x), dtype=np.float64)
 
-    return Oracle(value, value_and_grad, hessian), tuple(obj.params)
+    return Oracle(value, value_and_grad, hessian), tuple(obj.params), obj
 
 
 def check_x0(x0, n: int | None, symbols, caller: str) -> np.ndarray:
