@@ -24,7 +24,7 @@ from symgrad.errors import (
     UnsupportedFunctionError,
 )
 
-__all__ = ["SYMPY_TO_TAPE", "grad", "value_and_grad"]
+__all__ = ["SYMPY_TO_TAPE", "grad", "tape_value_and_grad", "value_and_grad"]
 
 
 def _pow(base: Tensor, exponent: sp.Expr, exponent_tensor) -> Tensor:
@@ -202,7 +202,14 @@ def value_and_grad(expr, wrt, at, data=None):
         >>> value_and_grad(x**2 * y, [x, y], [3.0, 2.0])
         (18.0, array([12.,  9.]))
     """
-    expr, wrt, theta, constants, columns = _bind(expr, wrt, at, data)
+    return tape_value_and_grad(*_bind(expr, wrt, at, data))
+
+
+def tape_value_and_grad(expr, wrt, theta, constants=None, columns=None):
+    """:func:`value_and_grad` for inputs already checked: a canonical, supported ``expr``,
+    ``theta`` a float sequence in ``wrt`` order, ``constants`` and ``columns`` dicts
+    ``{symbol: float}`` and ``{symbol: 1-D float64 array}`` covering every other symbol."""
+    constants, columns = constants or {}, columns or {}
     params = [Tensor(v, requires_grad=True) for v in theta]
     env = dict(zip(wrt, params))
     env.update({s: Tensor(v) for s, v in constants.items()})

@@ -57,12 +57,12 @@ def guard_gradient(obj, x: np.ndarray, data, columns=(), *, caller: str) -> None
 
 
 def _disagreement(obj, x, data, idx, picked) -> list[tuple[int, float, float]]:
-    from symgrad import autograd
+    from symgrad.autograd._sympy import tape_value_and_grad
 
     with np.errstate(all="ignore"):
         value, compiled = obj.batch_value_and_grad(x, data, idx)
         try:
-            a_value, reference = autograd.value_and_grad(obj.expr, obj.params, x, picked or None)
+            a_value, reference = tape_value_and_grad(obj.expr, obj.params, x, None, picked)
         except (ArithmeticError, ValueError):
             return []  # outside the engine's domain: nothing to compare
     if not (np.isfinite(value) and np.isfinite(a_value) and np.all(np.isfinite(reference))):
