@@ -29,6 +29,13 @@ def _diverged(loss: float, where: str) -> str:
     return f"diverged: the loss became {loss} at {where}; x holds the last parameters with a finite loss"
 
 
+def _diverged_parameters(x: np.ndarray, where: str, symbols=None) -> str:
+    bad = int(np.flatnonzero(~np.isfinite(x))[0])
+    name = symbols[bad] if symbols is not None else f"x[{bad}]"
+    return (f"diverged: parameter {name} became {x[bad]} at {where} (a finite loss does not make it a "
+            f"solution); x holds the last finite parameters. Lower the learning rate")
+
+
 def _converged(g: np.ndarray, tol: float | None) -> tuple[bool, str]:
     worst = float(np.max(np.abs(g))) if g.size else 0.0
     if tol is not None and worst <= tol:
@@ -95,12 +102,12 @@ def minimize(objective, x0, *, optimizer=None, steps: int = 1000, tol=None, call
     history = [loss]
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected from the loss
         x, loss, history, converged, message, taken = _minimize_steps(
-            vg, update, kwargs, state, x, loss, g, history, steps, tol, callback
+            vg, update, kwargs, state, x, loss, g, history, steps, tol, callback, symbols
         )
     return make_result(x, symbols, loss, history, converged, message, taken)
 
 
-def _minimize_steps(vg, update, kwargs, state, x, loss, g, history, steps, tol, callback):
+def _minimize_steps(vg, update, kwargs, state, x, loss, g, history, steps, tol, callback, symbols):
     message, converged, taken = f"reached the step limit ({steps} steps)", False, 0
     for step in range(1, steps + 1):
         converged, why = _converged(g, tol)
@@ -109,9 +116,12 @@ def _minimize_steps(vg, update, kwargs, state, x, loss, g, history, steps, tol, 
             break
         u, state = update(g, state, x, **kwargs)
         x_new = x + u
+        taken = step
+        if not np.all(np.isfinite(x_new)):
+            message = _diverged_parameters(x_new, f"step {step}", symbols)
+            break
         new_loss, new_g = vg(x_new)
         new_loss = float(new_loss)
-        taken = step
         if not math.isfinite(new_loss):
             message = _diverged(new_loss, f"step {step}")
             break
@@ -270,6 +280,9 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
                     u, state = update(batch_g, state, x)
                     x = x + u  # a new array: `good` keeps the parameters whose loss was finite
                     steps += 1
+                    if not np.all(np.isfinite(x)):
+                        message, diverged = _diverged_parameters(x, f"update {steps} (epoch {epoch})", symbols), True
+                        break
                 if not diverged:
                     loss, g = bvg(x, data) if full_grad else (bv(x, data), None)
                     loss = float(loss)

@@ -248,3 +248,14 @@ def test_fit_bad_input(line, kwargs, error, match):
 def test_fit_refuses_an_objective_without_data():
     with pytest.raises(InputError, match="use sg.minimize"):
         sg.fit(PARABOLA, [])
+
+
+def test_parameters_that_overflow_are_divergence_not_convergence():
+    """tanh(2x)**2 is finite, with a zero gradient, at x = -inf: still not a solution."""
+    x, y = sp.symbols("x y")
+    big = optim.GradientDescent(1.7e308)
+    r = sg.minimize(sg.Objective(sp.tanh(2 * x) ** 2, [x]), [0.3], optimizer=big)
+    assert not r.converged and r.message.startswith("diverged: parameter x became -inf at step 1")
+    assert r.x.tolist() == [0.3]
+    r = sg.fit(sg.Objective(sp.tanh(2 * x * y) ** 2, [x], [y]), [np.ones(4)], x0=[0.3], optimizer=big)
+    assert not r.converged and "parameter x became -inf" in r.message and r.x.tolist() == [0.3]
