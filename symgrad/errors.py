@@ -14,6 +14,7 @@ __all__ = [
     "InputError",
     "ParseError",
     "GradientMismatchError",
+    "DomainError",
 ]
 
 
@@ -49,4 +50,13 @@ class GradientMismatchError(SymgradError, ArithmeticError):
 
     Raised by the start-up guard of ``sg.fit`` and ``sg.minimize``: a symgrad bug, never
     a user error. The message names the parameters, both values, and the point.
+    """
+
+
+class DomainError(InputError):
+    """A point where a function of the expression is undefined (or infinite) in the reals.
+
+    For example ``log`` of a number <= 0, ``sqrt`` of a negative number, ``asin`` outside
+    ``[-1, 1]``, a division by zero. The message names the function, the point and the
+    value its argument takes there.
     """
