@@ -29,6 +29,37 @@ def _diverged(loss: float, where: str) -> str:
     return f"diverged: the loss became {loss} at {where}; x holds the last parameters with a finite loss"
 
 
+#: A loss more than this many times its starting scale above the lowest loss seen is
+#: divergence: the run stops early, at the parameters of the lowest loss.
+DIVERGENCE_GROWTH = 1e4
+
+
+class _Watch:
+    """The lowest loss seen and its parameters; notices a loss that grows by orders of magnitude.
+
+    With ``L_0`` the starting loss and ``L_best`` the lowest one so far, the run diverges
+    when ``L > L_best + DIVERGENCE_GROWTH * max(|L_0|, |L_best|)`` (``(x - 3)**2`` from 0
+    with gradient descent at ``lr = 1.1`` stops at step 26, at ``x0``, instead of
+    climbing to ``7e8`` by step 50).
+    """
+
+    def __init__(self, x: np.ndarray, loss: float, where: str):
+        self.scale = abs(loss)
+        self.best, self.x, self.where = loss, x, where
+
+    def diverging(self, x: np.ndarray, loss: float, where: str) -> str:
+        """Record ``(x, loss)``; return a divergence message, or ``""``."""
+        if loss < self.best:
+            self.best, self.x, self.where = loss, x, where
+            return ""
+        scale = max(self.scale, abs(self.best))
+        if scale > 0 and loss > self.best + DIVERGENCE_GROWTH * scale:
+            return (f"diverged: the loss grew from {self.best:.4g} to {loss:.4g} by {where}; x holds the "
+                    f"parameters of the lowest loss (at {self.where}). Lower the learning rate, or scale "
+                    f"the features to similar ranges")
+        return ""
+
+
 def _diverged_parameters(x: np.ndarray, where: str, symbols=None) -> str:
     bad = int(np.flatnonzero(~np.isfinite(x))[0])
     name = symbols[bad] if symbols is not None else f"x[{bad}]"
@@ -109,6 +140,7 @@ def minimize(objective, x0, *, optimizer=None, steps: int = 1000, tol=None, call
 
 def _minimize_steps(vg, update, kwargs, state, x, loss, g, history, steps, tol, callback, symbols):
     message, converged, taken = f"reached the step limit ({steps} steps)", False, 0
+    watch = _Watch(x, loss, "the start")
     for step in range(1, steps + 1):
         converged, why = _converged(g, tol)
         if converged:
@@ -125,8 +157,13 @@ def _minimize_steps(vg, update, kwargs, state, x, loss, g, history, steps, tol, 
         if not math.isfinite(new_loss):
             message = _diverged(new_loss, f"step {step}")
             break
+        history.append(new_loss)
+        growth = watch.diverging(x_new, new_loss, f"step {step}")
+        if growth:
+            message, x = growth, watch.x
+            loss = watch.best
+            break
         x, loss, g = x_new, new_loss, new_g
-        history.append(loss)
         if callback is not None and callback(step, x.copy(), loss):
             message = f"stopped by the callback after step {step}"
             break
@@ -252,6 +289,7 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
     update = opt.update if oracle is None else functools.partial(opt.update, oracle=oracle)
     order = np.arange(n_samples, dtype=np.int64)
     good = x
+    watch = _Watch(x, loss, "the start" if start_epoch == 0 else f"epoch {start_epoch}")
     bar = _progress_bar(progress, epochs, start_epoch)
     message, converged = f"reached the epoch limit ({epochs} epochs)", False
     try:
@@ -292,6 +330,11 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
                     x = good
                     loss = float(bv(x, data))
                     converged = False
+                    break
+                growth = watch.diverging(x, loss, f"epoch {epoch}")
+                if growth:
+                    history.append(loss)
+                    message, x, loss, converged = growth, watch.x, watch.best, False
                     break
                 good = x
                 history.append(loss)
