@@ -20,17 +20,19 @@ from symgrad.jit import Kernel, compile
 from symgrad.objective import Objective
 from symgrad.check import GradientCheck, check_gradient
 from symgrad.explain import Explanation, explain
-from symgrad.optimize import Result, fit, minimize
+from symgrad.optimize import FitResult, LikelihoodReport, Result, curve_fit, fit, likelihood_report, minimize
 from symgrad import autograd, functions, losses, nn, optim
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Explanation",
+    "FitResult",
     "ExpressionTypeError",
     "GradientCheck",
     "InputError",
     "Kernel",
+    "LikelihoodReport",
     "MissingSymbolError",
     "Objective",
     "ParseError",
@@ -40,12 +42,14 @@ __all__ = [
     "autograd",
     "check_gradient",
     "compile",
+    "curve_fit",
     "explain",
     "fit",
     "functions",
     "gradient",
     "hessian",
     "jacobian",
+    "likelihood_report",
     "losses",
     "minimize",
     "nn",

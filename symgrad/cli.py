@@ -15,7 +15,6 @@ never runs the text as Python. Exit codes:
 from __future__ import annotations
 
 import argparse
-import csv
 import keyword
 import math
 import sys
@@ -85,12 +84,18 @@ An expression's parameters are its symbols sorted by name; --x0 gives one value 
 """
 
 FIT_EXAMPLES = """examples:
-  symgrad fit "w*size + b" --csv houses.csv --target price --params w b
-  symgrad fit "a*exp(-k*t)" --csv decay.csv --target y --params a k --x0 1 0.1 \\
-      --optimizer adam --lr 0.05 --epochs 300 --batch-size 32 --seed 0
+  symgrad fit "b1*(1 - exp(-b2*x))" --csv misra1a.csv --y y --p0 b1=500 b2=1e-4
+  symgrad fit "a*exp(-k*t) + c" --csv decay.csv --y counts --sigma err --bounds k=0:inf --json fit.json
+  symgrad fit "w*size + b" --csv houses.csv --target price --fixed b=0
+  symgrad fit "w*size + b" --csv houses.csv --target price --params w b --optimizer adam \\
+      --lr 0.05 --epochs 300 --batch-size 32 --seed 0
 
-The CSV file has a header row; the model uses column names as data symbols. The
-loss is the mean squared error mean((MODEL - TARGET)^2) over the rows.
+The CSV file has a header row (delimiter , ; or tab, detected from it). The model's
+symbols that are column names are data, the others parameters (or --params). The fit
+is least squares by Levenberg-Marquardt with the exact Jacobian, minimising
+sum(((MODEL - Y) / SIGMA)^2), and prints values, standard errors, correlations and
+statistics; exit code 1 if it does not converge. With --optimizer it is instead a
+gradient-descent fit of the mean squared error.
 """
 
 DEMO_EXAMPLES = """examples:
@@ -155,17 +160,32 @@ def build_parser() -> argparse.ArgumentParser:
     mini.add_argument("--tol", type=float, default=None,
                       help="stop when every |partial derivative| <= TOL")
 
-    fit = command("fit", "fit the parameters of a model to the rows of a CSV file", FIT_EXAMPLES)
-    fit.add_argument("expr", metavar="EXPR", help="the model, using column names and --params")
+    fit = command("fit", "fit a model to the rows of a CSV file by least squares, with a report",
+                  FIT_EXAMPLES)
+    fit.add_argument("expr", metavar="MODEL", help="the model, using column names as data symbols")
     fit.add_argument("--csv", required=True, metavar="FILE", help="CSV file with a header row")
-    fit.add_argument("--target", required=True, metavar="COLUMN", help="the column the model predicts")
-    fit.add_argument("--params", nargs="+", required=True, metavar="NAME", help="the parameters to fit")
+    fit.add_argument("--y", "--target", dest="target", required=True, metavar="COLUMN",
+                     help="the column the model predicts (--target is the same)")
+    fit.add_argument("--sigma", metavar="COLUMN", help="the column of the uncertainties of y")
+    fit.add_argument("--absolute-sigma", action="store_true",
+                     help="take sigma as absolute: do not scale the covariance by the reduced chi-square")
+    fit.add_argument("--params", nargs="+", metavar="NAME",
+                     help="the parameters to fit (default: the model's symbols that are not columns)")
+    fit.add_argument("--p0", nargs="+", metavar="NAME=VALUE", help="starting values (default 1)")
     fit.add_argument("--x0", nargs="+", type=float, metavar="VALUE",
-                     help="starting values (default: small seeded random numbers)")
-    _optimizer_options(fit, lr=0.01)
-    fit.add_argument("--epochs", type=int, default=100, help="passes over the data (default 100)")
-    fit.add_argument("--batch-size", type=int, default=None, help="rows per update (default: all)")
-    fit.add_argument("--seed", type=int, default=None, help="seed for x0 and the shuffling")
+                     help="starting values in --params order")
+    fit.add_argument("--fixed", nargs="+", metavar="NAME=VALUE", help="parameters held at a value")
+    fit.add_argument("--bounds", nargs="+", metavar="NAME=LO:HI",
+                     help="bounds, e.g. a=0:inf or b=:5 (an empty side is open)")
+    fit.add_argument("--max-nfev", type=int, default=None, metavar="N",
+                     help="largest number of model evaluations (default 100 (n + 1))")
+    fit.add_argument("--json", metavar="OUT", help="also write the result as JSON to OUT")
+    fit.add_argument("--optimizer", default=None, choices=sorted(OPTIMIZERS),
+                     help="fit by this gradient optimizer on the mean squared error instead")
+    fit.add_argument("--lr", type=float, default=0.01, help="learning rate with --optimizer (default 0.01)")
+    fit.add_argument("--epochs", type=int, default=100, help="passes over the data with --optimizer (default 100)")
+    fit.add_argument("--batch-size", type=int, default=None, help="rows per update with --optimizer (default: all)")
+    fit.add_argument("--seed", type=int, default=None, help="seed for x0 and the shuffling with --optimizer")
     fit.add_argument("--progress", action="store_true", help="show a progress bar (needs tqdm)")
 
     demo = command("demo", "a short tour of symgrad (under a minute)", DEMO_EXAMPLES)
@@ -329,48 +349,23 @@ def run_minimize(args, out) -> int:
     return EXIT_FAILED if result.message.startswith("diverged") else EXIT_OK
 
 
-def read_csv(path: str, names) -> dict:
-    """Read the columns ``names`` of a CSV file with a header row as float64 arrays.
-
-    Raises ``CommandError`` naming the file, the row and the column of anything wrong.
-    """
-    try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            if header is None:
-                raise CommandError(f"{path} is empty; a header row with column names is needed")
-            header = [h.strip() for h in header]
-            missing = [n for n in names if n not in header]
-            if missing:
-                raise CommandError(f"{path} has no column {', '.join(missing)} "
-                                   f"(columns: {', '.join(header)})")
-            index = {n: header.index(n) for n in names}
-            values = {n: [] for n in names}
-            for row_number, row in enumerate(reader, start=2):
-                if not any(cell.strip() for cell in row):
-                    continue
-                if len(row) != len(header):
-                    raise CommandError(f"{path}, line {row_number}: {len(row)} fields, "
-                                       f"the header has {len(header)}")
-                for n in names:
-                    values[n].append(_number(row[index[n]].strip(), f"{path}, line {row_number}, column {n}"))
-    except OSError as exc:
-        raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise CommandError(f"{path} is not a UTF-8 text file") from None
-    except csv.Error as exc:
-        raise CommandError(f"{path} is not a readable CSV file: {exc}") from None
-    if not values[names[0]]:
-        raise CommandError(f"{path} has a header but no data rows")
-    return {n: np.array(v, dtype=np.float64) for n, v in values.items()}
-
-
 def run_fit(args, out) -> int:
-    """``symgrad fit``: least squares ``mean((model - target)^2)`` over the rows of a CSV file."""
-    import symgrad as sg
+    """``symgrad fit``: least squares with a report (``_cli_fit``), or a gradient fit with --optimizer."""
+    from symgrad._cli_fit import run_least_squares
 
-    model = _parse(args.expr)
+    model = _parse(args.expr, "MODEL")
+    if args.optimizer is None:
+        return run_least_squares(args, model, out)
+    return _run_gradient_fit(args, model, out)
+
+
+def _run_gradient_fit(args, model, out) -> int:
+    """``symgrad fit --optimizer ...``: minimise ``mean((model - target)^2)`` with ``sg.fit``."""
+    import symgrad as sg
+    from symgrad._csv import read_columns
+
+    if not args.params:
+        raise CommandError("--optimizer needs --params, the parameters to fit")
     params = _symbols(args.params, what="--params")
     target = _symbols([args.target], what="--target")[0]
     if target in params:
@@ -381,7 +376,7 @@ def run_fit(args, out) -> int:
     unused = [p.name for p in params if p not in model.free_symbols]
     if unused:
         raise CommandError(f"--params names {', '.join(unused)}, which the model does not use")
-    columns = read_csv(args.csv, [s.name for s in data] + [target.name])
+    columns = read_columns(args.csv, [s.name for s in data] + [target.name])
     if args.x0 is not None and len(args.x0) != len(params):
         raise CommandError(f"--x0 needs {len(params)} values ({' '.join(args.params)}), got {len(args.x0)}")
     if args.epochs < 1:
@@ -395,9 +390,6 @@ def run_fit(args, out) -> int:
     n = len(columns[target.name])
     print(f"fit of {target} = {model} to {n} rows of {args.csv}, loss = mean squared error", file=out)
     print(result, file=out)
-    report = getattr(result, "report", None)
-    if report is not None:
-        print(report, file=out)
     return EXIT_FAILED if result.message.startswith("diverged") else EXIT_OK
 
 

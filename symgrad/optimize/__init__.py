@@ -7,6 +7,9 @@ exact gradients of an ``sg.Objective``.
 
 from symgrad.optimize._alias import SGD, Adagrad, Adam, AdamW, GradientDescent, RMSProp
 from symgrad.optimize._base import EmptyState, GradientTransformation, Oracle, apply_updates, chain
+from symgrad.optimize._curve_fit import curve_fit
+from symgrad.optimize._fit_result import FitResult
+from symgrad.optimize._likelihood import LikelihoodReport, likelihood_report
 from symgrad.optimize._least_squares import FitReport, LeastSquares, fit_report, levenberg_marquardt
 from symgrad.optimize._loops import fit, minimize
 from symgrad.optimize._result import Result
@@ -41,10 +44,12 @@ __all__ = [
     "AdamW",
     "EmptyState",
     "FitReport",
+    "FitResult",
     "GradientDescent",
     "GradientTransformation",
     "LBFGS",
     "LeastSquares",
+    "LikelihoodReport",
     "LBFGSState",
     "Newton",
     "NewtonState",
@@ -61,11 +66,13 @@ __all__ = [
     "chain",
     "clip_by_global_norm",
     "constant_schedule",
+    "curve_fit",
     "cosine_schedule",
     "exponential_schedule",
     "fit",
     "fit_report",
     "levenberg_marquardt",
+    "likelihood_report",
     "minimize",
     "scale",
     "scale_by_adam",
