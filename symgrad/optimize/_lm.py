@@ -36,6 +36,7 @@ import numpy as np
 
 from symgrad.errors import InputError
 from symgrad.optimize._lm_checks import check_bounds, runaway_parameters
+from symgrad.optimize._lm_problem import as_problem, norm
 from symgrad.optimize._lm_step import lm_parameter, pivoted_qr
 
 __all__ = ["LMResult", "lm_solve"]
@@ -89,77 +90,6 @@ class LMResult:
     warnings: tuple = field(default_factory=tuple)
 
 
-class _Problem:
-    """``fun`` as the iteration sees it, counting evaluations.
-
-    A plain callable returns ``(r, J)`` at every trial point; the ``J`` of the last
-    trial is kept, so accepting it costs no second call.
-    """
-
-    def __init__(self, fun):
-        self.split = hasattr(fun, "residuals_and_jacobian")
-        if self.split:
-            self.both = fun.residuals_and_jacobian
-            self.only = getattr(fun, "residuals", None)
-            if self.only is None:
-                self.split = False
-        elif callable(fun):
-            self.both = fun
-        else:
-            raise TypeError(f"lm_solve: fun must be a callable x -> (r, J) or an object with "
-                            f"residuals_and_jacobian(x), got {type(fun).__name__}")
-        self.nfev = 0
-        self.njev = 0
-        self._last = None
-
-    def residuals(self, x):
-        """``r(x)`` at a trial point."""
-        self.nfev += 1
-        if self.split:
-            return np.asarray(self.only(x), dtype=np.float64).reshape(-1)
-        r, jac = self.both(x)
-        r = np.asarray(r, dtype=np.float64).reshape(-1)
-        self._last = (x, r, jac)
-        return r
-
-    def linearize(self, x, n, counted=False):
-        """``(r, J)`` at ``x``; ``counted``: ``r(x)`` was the last trial evaluation."""
-        if not counted:
-            self.nfev += 1
-        self.njev += 1
-        if self._last is not None and self._last[0] is x:
-            _, r, jac = self._last
-        else:
-            r, jac = self.both(x)
-            r = np.asarray(r, dtype=np.float64).reshape(-1)
-        self._last = None
-        jac = np.asarray(jac, dtype=np.float64)
-        if jac.shape != (len(r), n):
-            raise InputError(f"lm_solve: fun returned a Jacobian of shape {jac.shape}; expected "
-                             f"({len(r)}, {n}) for {len(r)} residuals and {n} parameters")
-        return r, jac
-
-
-def _norm(v: np.ndarray) -> float:
-    """Euclidean norm without overflow for finite entries; inf or nan propagate."""
-    big = float(np.max(np.abs(v))) if v.size else 0.0
-    if big == 0.0 or not math.isfinite(big):
-        return big if v.size else 0.0
-    if 1e-150 < big < 1e150:
-        return float(np.sqrt(v @ v))
-    w = v / big
-    return big * float(np.sqrt(w @ w))
-
-
-def _factor(r: np.ndarray, jac: np.ndarray) -> np.ndarray:
-    """``R_aug`` (n+1, n+1): the triangular factor of ``[J | r]`` (``Q^T r`` in its last column)."""
-    m, n = jac.shape
-    top = np.linalg.qr(np.column_stack([jac, r]), mode="r")
-    out = np.zeros((n + 1, n + 1))
-    out[:top.shape[0]] = top
-    return out
-
-
 def lm_solve(fun, x0, *, lower=None, upper=None, ftol=1e-8, xtol=1e-8, gtol=1e-8, max_nfev=None,
              x_scale=None) -> LMResult:
     """Minimise ``1/2 ||r(x)||^2`` by Levenberg-Marquardt with the exact Jacobian (MINPACK ``lmder``).
@@ -167,7 +97,11 @@ def lm_solve(fun, x0, *, lower=None, upper=None, ftol=1e-8, xtol=1e-8, gtol=1e-8
     Args:
         fun: a callable ``x -> (r, J)`` with ``r`` (m,) and ``J`` (m, n) float64, or an
             object with ``residuals_and_jacobian(x) -> (r, J)`` and, optionally,
-            ``residuals(x) -> r`` (then trial points evaluate only the residuals).
+            ``residuals(x) -> r`` (then trial points evaluate only the residuals); or,
+            for data too large to hold ``J``, an object with ``sum_of_squares(x)`` and
+            ``triangular_factor(x) -> (R, r.r)``, ``R`` the (n+1, n+1) triangular factor
+            of a QR factorisation of ``[J | r]`` (then ``residuals`` and ``jacobian`` of
+            the result are ``None``).
         x0: (n,) starting point (never modified).
         lower, upper: (n,) bounds, ``-inf`` / ``inf`` for an open side; ``None``: open.
         ftol, xtol, gtol: the relative tolerances of the module docstring (>= 0).
@@ -209,45 +143,48 @@ def lm_solve(fun, x0, *, lower=None, upper=None, ftol=1e-8, xtol=1e-8, gtol=1e-8
             raise InputError(f"lm_solve: x_scale must hold {n} positive finite numbers, got {x_scale!r}")
         fixed_diag = 1.0 / fixed_diag
     x = np.clip(x, lo, hi)
-    problem = _Problem(fun)
+    problem = as_problem(fun, n)
     with np.errstate(all="ignore"):
         return _iterate(problem, x, lo, hi, float(ftol), float(xtol), float(gtol), max_nfev, fixed_diag)
+
+
+def _free(x, lo, hi, grad) -> np.ndarray:
+    """Parameters not held: those off their bounds, or whose descent direction points inside."""
+    return ~(((x <= lo) & (grad > 0)) | ((x >= hi) & (grad < 0)))
+
+
+def _gnorm(lin, free) -> float:
+    """``max_j |J_j^T r| / (||J_j|| ||r||)`` over the free ``j`` with ``J_j != 0``."""
+    n = lin.acnorm.size
+    grad = lin.factor[:n, :n].T @ lin.factor[:n, n]
+    use = free & (lin.acnorm != 0.0)
+    if lin.fnorm == 0.0 or not use.any():
+        return 0.0
+    return float(np.max(np.abs(grad[use]) / (lin.acnorm[use] * lin.fnorm)))
 
 
 def _iterate(problem, x, lo, hi, ftol, xtol, gtol, max_nfev, fixed_diag) -> LMResult:
     n = x.size
     x_start = x.copy()
-    r, jac = problem.linearize(x, n)
-    fnorm = _norm(r)
-    if not math.isfinite(fnorm) or not np.all(np.isfinite(jac)):
-        what = "residuals" if not math.isfinite(fnorm) else "Jacobian"
-        return _result(problem, x, r, jac, 0, f"the {what} at the starting point are not finite; "
-                       "start elsewhere or bound the parameters", lo, hi, np.full(n, math.nan), math.nan, 0, ())
-    diag = fixed_diag.copy() if fixed_diag is not None else None
-    par, delta, xnorm = 0.0, 0.0, 0.0
-    status, nit, first = 0, 0, True
-    gnorm = math.nan
+    lin = problem.linearize(x)
+    if not math.isfinite(lin.fnorm):
+        return _result(problem, x, lin, 0, "the residuals or the Jacobian at the starting point are not "
+                       "finite; start elsewhere or bound the parameters", lo, hi, math.nan, 0, ())
+    diag = fixed_diag.copy() if fixed_diag is not None else np.where(lin.acnorm == 0.0, 1.0, lin.acnorm)
+    xnorm = norm(diag * x)
+    delta = 100.0 * xnorm if xnorm != 0.0 else 100.0
+    par, status, nit, first = 0.0, 0, 0, True
     while True:
-        base = _factor(r, jac)
-        acnorm = np.sqrt(np.einsum("ij,ij->j", jac, jac))
+        fnorm, base = lin.fnorm, lin.factor
         grad = base[:n, :n].T @ base[:n, n]  # J^T r
-        if first:
-            if diag is None:
-                diag = np.where(acnorm == 0.0, 1.0, acnorm)
-            xnorm = _norm(diag * x)
-            delta = 100.0 * xnorm if xnorm != 0.0 else 100.0
-        free = ~(((x <= lo) & (grad > 0)) | ((x >= hi) & (grad < 0)))
+        free = _free(x, lo, hi, grad)
         cols = np.flatnonzero(free)
-        gnorm = 0.0
-        if fnorm != 0.0:
-            with_norm = free & (acnorm != 0.0)
-            if with_norm.any():
-                gnorm = float(np.max(np.abs(grad[with_norm]) / (acnorm[with_norm] * fnorm)))
+        gnorm = _gnorm(lin, free)
         if gnorm <= gtol:
             status = 4
             break
         if fixed_diag is None:
-            diag = np.maximum(diag, acnorm)
+            diag = np.maximum(diag, lin.acnorm)
         sub = base[:, np.append(cols, n)]
         rf, perm, qtf = pivoted_qr(sub[:, :-1], sub[:, -1])
         while True:
@@ -257,15 +194,14 @@ def _iterate(problem, x, lo, hi, ftol, xtol, gtol, max_nfev, fixed_diag) -> LMRe
             trial = np.clip(x + step, lo, hi)
             clipped = not np.array_equal(trial, x + step)
             step = trial - x
-            pnorm = _norm(diag * step)
+            pnorm = norm(diag * step)
             if first:
                 delta = min(delta, pnorm)
-            r_new = problem.residuals(trial)
-            fnorm_new = _norm(r_new)
+            fnorm_new = problem.trial(trial)
             if not math.isfinite(fnorm_new):
                 fnorm_new = math.inf
             actred = 1.0 - (fnorm_new / fnorm) ** 2 if 0.1 * fnorm_new < fnorm else -1.0
-            jp = _norm(base[:n, :n] @ step)
+            jp = norm(base[:n, :n] @ step)
             if clipped:
                 prered = (-2.0 * float(grad @ step) - jp * jp) / fnorm**2
                 dirder = float(grad @ step) / fnorm**2
@@ -286,59 +222,91 @@ def _iterate(problem, x, lo, hi, ftol, xtol, gtol, max_nfev, fixed_diag) -> LMRe
             accepted = ratio >= 1e-4
             if accepted:
                 x = trial
-                xnorm = _norm(diag * x)
+                xnorm = norm(diag * x)
                 nit += 1
-            status = 0
-            if abs(actred) <= ftol and prered <= ftol and 0.5 * ratio <= 1.0:
-                status = 1
-            if delta <= xtol * xnorm:
-                status = 3 if status == 1 else 2
-            if status == 0:
-                if problem.nfev >= max_nfev:
-                    status = 5
-                elif abs(actred) <= EPS and prered <= EPS and 0.5 * ratio <= 1.0:
-                    status = 6
-                elif delta <= EPS * xnorm:
-                    status = 7
-                elif gnorm <= EPS:
-                    status = 8
+            status = _tests(actred, prered, ratio, delta, xnorm, gnorm, ftol, xtol, problem.nfev >= max_nfev)
             if accepted:
-                # The Jacobian at the new point: fetched with the residuals in one call.
-                r, jac = problem.linearize(x, n, counted=True)
-                fnorm = _norm(r)
+                lin = problem.linearize(x, counted=True)
                 first = False
+                if not math.isfinite(lin.fnorm):
+                    status = status or -2
                 break
             if status:
                 break
         if status:
             break
-    if status and status != 4:
-        gnorm = _optimality(r, jac, x, lo, hi)
-    runaway = runaway_parameters(x, x_start, r, jac, status)
-    warnings = tuple(runaway)
+    if 1 <= status <= 3:
+        x, lin = _polish(problem, x, lin, lo, hi, max_nfev)
+    grad = lin.factor[:n, :n].T @ lin.factor[:n, n]
+    gnorm = _gnorm(lin, _free(x, lo, hi, grad))
+    runaway = runaway_parameters(x, x_start, lin.fnorm, lin.acnorm)
     message = MESSAGES.get(status, "")
+    if status == -2:
+        message = "the Jacobian at an accepted point is not finite"
     if runaway and 1 <= status <= 4:
         message = f"{message}; but {runaway[0]}"
         status = -1
-    return _result(problem, x, r, jac, status, message, lo, hi, grad, gnorm, nit, warnings)
+    return _result(problem, x, lin, status, message, lo, hi, gnorm, nit, tuple(runaway))
 
 
-def _optimality(r, jac, x, lo, hi) -> float:
-    """The gtol measure at ``x`` over the parameters not held by a bound."""
-    grad = jac.T @ r
-    acnorm = np.sqrt(np.einsum("ij,ij->j", jac, jac))
-    fnorm = _norm(r)
-    free = ~(((x <= lo) & (grad > 0)) | ((x >= hi) & (grad < 0))) & (acnorm != 0)
-    if fnorm == 0 or not free.any():
-        return 0.0
-    return float(np.max(np.abs(grad[free]) / (acnorm[free] * fnorm)))
+def _tests(actred, prered, ratio, delta, xnorm, gnorm, ftol, xtol, exhausted) -> int:
+    """MINPACK's ``info`` after a trial step: 1-3 the tests, 5 out of evaluations, 6-8 float64 limits."""
+    status = 0
+    if abs(actred) <= ftol and prered <= ftol and 0.5 * ratio <= 1.0:
+        status = 1
+    if delta <= xtol * xnorm:
+        status = 3 if status == 1 else 2
+    if status:
+        return status
+    if exhausted:
+        return 5
+    if abs(actred) <= EPS and prered <= EPS and 0.5 * ratio <= 1.0:
+        return 6
+    if delta <= EPS * xnorm:
+        return 7
+    if gnorm <= EPS:
+        return 8
+    return 0
 
 
-def _result(problem, x, r, jac, status, message, lo, hi, grad, gnorm, nit, warnings) -> LMResult:
+def _polish(problem, x, lin, lo, hi, max_nfev, steps=2):
+    """Up to ``steps`` Gauss-Newton steps after a test held, each kept only if it lowers ``||r||``.
+
+    The ftol and xtol tests stop the iteration when the sum of squares (or the
+    step) changes relatively little; the parameters can then still be a multiple
+    of ``sqrt(ftol)`` of their standard error from the minimiser. A Gauss-Newton
+    step (the Levenberg-Marquardt step with ``par = 0``) removes most of that error
+    for one residual evaluation.
+    """
+    n = x.size
+    for _ in range(steps):
+        if problem.nfev >= max_nfev or lin.fnorm == 0.0:
+            break
+        base = lin.factor
+        grad = base[:n, :n].T @ base[:n, n]
+        cols = np.flatnonzero(_free(x, lo, hi, grad))
+        sub = base[:, np.append(cols, n)]
+        rf, perm, qtf = pivoted_qr(sub[:, :-1], sub[:, -1])
+        _, step_free = lm_parameter(rf, perm, np.ones(cols.size), qtf, math.inf, 0.0)
+        trial = x.copy()
+        trial[cols] += step_free
+        trial = np.clip(trial, lo, hi)
+        if not np.all(np.isfinite(trial)) or np.array_equal(trial, x):
+            break
+        if not problem.trial(trial) < lin.fnorm:
+            break
+        new = problem.linearize(trial, counted=True)
+        if not math.isfinite(new.fnorm):
+            break
+        x, lin = trial, new
+    return x, lin
+
+
+def _result(problem, x, lin, status, message, lo, hi, gnorm, nit, warnings) -> LMResult:
     active = np.zeros(x.size, dtype=np.int64)
     active[(x <= lo) & np.isfinite(lo)] = -1
     active[(x >= hi) & np.isfinite(hi)] = 1
-    cost = 0.5 * float(r @ r) if np.all(np.isfinite(r)) else math.inf
-    return LMResult(x=x, residuals=r, jacobian=jac, cost=cost, nfev=problem.nfev, njev=problem.njev,
+    cost = 0.5 * lin.fnorm**2 if math.isfinite(lin.fnorm) else math.inf
+    return LMResult(x=x, residuals=lin.r, jacobian=lin.jac, cost=cost, nfev=problem.nfev, njev=problem.njev,
                     status=int(status), success=1 <= status <= 4, message=message, active_mask=active,
                     nit=nit, optimality=gnorm, warnings=warnings)

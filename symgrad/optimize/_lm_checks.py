@@ -8,11 +8,9 @@ from symgrad.errors import InputError
 
 __all__ = ["check_bounds", "runaway_parameters", "sensitivities"]
 
-#: A parameter whose relative change of 100 % moves the residuals by less than this
-#: fraction of their norm no longer influences the fit.
+#: A parameter whose change by its own size, or by the distance it travelled, moves
+#: the residuals by less than this fraction of their norm no longer influences the fit.
 INSENSITIVE = 1e-6
-#: ... and it ran away when it grew by this factor past its start.
-GROWTH = 1e3
 
 
 def check_bounds(lower, upper, n: int):
@@ -35,34 +33,34 @@ def check_bounds(lower, upper, n: int):
     return lo, hi
 
 
-def sensitivities(x: np.ndarray, r: np.ndarray, jac: np.ndarray) -> np.ndarray:
-    """``s_j = |x_j| ||J_j|| / ||r||``: the relative change of the residuals per relative change of ``x_j``.
+def sensitivities(x: np.ndarray, x_start: np.ndarray, fnorm: float, acnorm: np.ndarray) -> np.ndarray:
+    """``s_j = max(|x_j|, |x_j - x0_j|) ||J_j|| / ||r||``: how much ``x_j`` still moves the residuals.
 
-    Invariant under a change of units of ``r`` or of any parameter. ``inf`` where
-    ``r = 0`` and the column is not zero.
+    The first-order relative change of the residuals when ``x_j`` changes by its own
+    size or by the distance it travelled from the start ``x0``. Invariant under a
+    change of units of ``r`` or of any parameter; ``inf`` where ``r = 0``.
     """
-    acnorm = np.sqrt(np.einsum("ij,ij->j", jac, jac))
-    rnorm = float(np.sqrt(r @ r))
+    size = np.maximum(np.abs(x), np.abs(x - x_start))
     with np.errstate(all="ignore"):
-        out = np.abs(x) * acnorm / rnorm
+        out = size * acnorm / fnorm
     return np.where(np.isnan(out), 0.0, out)
 
 
-def runaway_parameters(x, x_start, r, jac, status) -> list[str]:
-    """Messages naming the parameters that ran away while the residuals stopped depending on them.
+def runaway_parameters(x, x_start, fnorm, acnorm) -> list[str]:
+    """Messages naming the parameters the residuals stopped depending on (``s_j < INSENSITIVE``).
 
-    Such a parameter grew by more than ``GROWTH`` times past its start (an
-    unbounded direction of the sum of squares) and a 100 % change of it moves the
-    residuals by less than ``INSENSITIVE`` of their norm: the tests of the
-    iteration hold there vacuously, and its value carries no information.
+    Typically a parameter that ran off along a direction in which the sum of squares
+    flattens out (a decay rate to infinity, an exponential that underflows): the
+    tests of the iteration may then hold, but the value found carries no information.
     """
-    if not np.all(np.isfinite(r)) or not np.all(np.isfinite(jac)):
+    if not np.isfinite(fnorm) or not np.all(np.isfinite(acnorm)):
         return []
-    sens = sensitivities(x, r, jac)
-    grown = np.abs(x) > GROWTH * np.maximum(np.abs(x_start), np.finfo(np.float64).tiny)
+    sens = sensitivities(x, x_start, fnorm, acnorm)
     out = []
-    for j in np.flatnonzero(grown & (sens < INSENSITIVE)):
-        out.append(f"x[{j}] ran away from {x_start[j]:.6g} to {x[j]:.6g} while the residuals stopped "
-                   f"depending on it (a 100 % change moves them by {sens[j]:.2g} of their norm): "
-                   "its value is meaningless; start closer, bound it, or change the model")
+    for j in np.flatnonzero(sens < INSENSITIVE):
+        how = (f"ran away from {x_start[j]:.6g} to {x[j]:.6g}" if abs(x[j]) > 10 * abs(x_start[j])
+               else f"reached {x[j]:.6g}")
+        out.append(f"x[{j}] {how} while the residuals stopped depending on it (a change by its size or "
+                   f"by the distance travelled moves them by {sens[j]:.2g} of their norm): its value is "
+                   "meaningless; start closer, bound it, or change the model")
     return out

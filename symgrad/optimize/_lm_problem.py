@@ -1,0 +1,160 @@
+"""What ``lm_solve`` needs of a least-squares problem, whatever form the user gives it in.
+
+The iteration only ever reads, at an accepted point ``x``, a *linearisation*: the
+triangular factor ``R_aug`` ((n+1, n+1)) of a QR factorisation of ``[J | r]``,
+whose last column holds ``Q^T r``, the norm ``||r||`` and the column norms
+``||J_j||`` (equal to those of ``R_aug[:, j]``); and, at trial points, ``||r||``.
+So a problem may hand over its residuals and Jacobian, or, for data too large to
+hold ``J``, only the factor (built block by block) and the sum of squares.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from symgrad.errors import InputError
+
+__all__ = ["Linearization", "as_problem", "norm"]
+
+
+class Linearization(NamedTuple):
+    """The residuals at one point as the iteration reads them (``r``, ``jac`` may be ``None``)."""
+
+    fnorm: float
+    factor: np.ndarray
+    acnorm: np.ndarray
+    r: np.ndarray | None
+    jac: np.ndarray | None
+
+
+def norm(v: np.ndarray) -> float:
+    """Euclidean norm without overflow or underflow for finite entries; inf or nan propagate."""
+    if not v.size:
+        return 0.0
+    big = float(np.max(np.abs(v)))
+    if big == 0.0 or not math.isfinite(big):
+        return big
+    if 1e-150 < big < 1e150:
+        return float(np.sqrt(v @ v))
+    w = v / big
+    return big * float(np.sqrt(w @ w))
+
+
+def factor(r: np.ndarray, jac: np.ndarray) -> np.ndarray:
+    """``R_aug`` (n+1, n+1): the triangular factor of ``[J | r]`` (``Q^T r`` in its last column)."""
+    n = jac.shape[1]
+    top = np.linalg.qr(np.column_stack([jac, r]), mode="r")
+    out = np.zeros((n + 1, n + 1))
+    out[:top.shape[0]] = top
+    return out
+
+
+class _Base:
+    def __init__(self, n: int):
+        self.n = n
+        self.nfev = 0
+        self.njev = 0
+
+    def _jacobian_shape(self, r, jac):
+        jac = np.asarray(jac, dtype=np.float64)
+        if jac.shape != (len(r), self.n):
+            raise InputError(f"lm_solve: fun returned a Jacobian of shape {jac.shape}; expected "
+                             f"({len(r)}, {self.n}) for {len(r)} residuals and {self.n} parameters")
+        return jac
+
+    def _dense(self, r, jac) -> Linearization:
+        if not np.all(np.isfinite(jac)):
+            return Linearization(math.nan, np.full((self.n + 1, self.n + 1), math.nan), np.full(self.n, math.nan),
+                                 r, jac)
+        acnorm = np.sqrt(np.einsum("ij,ij->j", jac, jac))
+        return Linearization(norm(r), factor(r, jac), acnorm, r, jac)
+
+
+class _Callable(_Base):
+    """``fun(x) -> (r, J)``: the ``J`` of the last trial is kept, so accepting it costs no call."""
+
+    def __init__(self, fun, n):
+        super().__init__(n)
+        self.fun = fun
+        self._last = None
+
+    def trial(self, x) -> float:
+        self.nfev += 1
+        r, jac = self.fun(x)
+        r = np.asarray(r, dtype=np.float64).reshape(-1)
+        self._last = (x, r, jac)
+        return norm(r)
+
+    def linearize(self, x, counted: bool = False) -> Linearization:
+        self.nfev += not counted
+        self.njev += 1
+        if self._last is not None and self._last[0] is x:
+            _, r, jac = self._last
+        else:
+            r, jac = self.fun(x)
+            r = np.asarray(r, dtype=np.float64).reshape(-1)
+        self._last = None
+        return self._dense(r, self._jacobian_shape(r, jac))
+
+
+class _Split(_Base):
+    """An object with ``residuals(x)`` and ``residuals_and_jacobian(x)``."""
+
+    def __init__(self, obj, n):
+        super().__init__(n)
+        self.obj = obj
+
+    def trial(self, x) -> float:
+        self.nfev += 1
+        return norm(np.asarray(self.obj.residuals(x), dtype=np.float64).reshape(-1))
+
+    def linearize(self, x, counted: bool = False) -> Linearization:
+        self.nfev += not counted
+        self.njev += 1
+        r, jac = self.obj.residuals_and_jacobian(x)
+        r = np.asarray(r, dtype=np.float64).reshape(-1)
+        return self._dense(r, self._jacobian_shape(r, jac))
+
+
+class _Factored(_Base):
+    """An object with ``sum_of_squares(x)`` and ``triangular_factor(x) -> (R_aug, r.r)``."""
+
+    def __init__(self, obj, n):
+        super().__init__(n)
+        self.obj = obj
+
+    def trial(self, x) -> float:
+        self.nfev += 1
+        ss = float(self.obj.sum_of_squares(x))
+        return math.sqrt(ss) if ss >= 0 else math.nan
+
+    def linearize(self, x, counted: bool = False) -> Linearization:
+        self.nfev += not counted
+        self.njev += 1
+        rfac, ss = self.obj.triangular_factor(x)
+        rfac = np.asarray(rfac, dtype=np.float64)
+        if rfac.shape != (self.n + 1, self.n + 1):
+            raise InputError(f"lm_solve: triangular_factor returned shape {rfac.shape}; expected "
+                             f"({self.n + 1}, {self.n + 1}), the R of [J | r]")
+        acnorm = np.sqrt(np.einsum("ij,ij->j", rfac[:, :-1], rfac[:, :-1]))
+        fnorm = math.sqrt(ss) if ss >= 0 else math.nan
+        if not np.all(np.isfinite(rfac)):
+            fnorm = math.nan
+        return Linearization(fnorm, rfac, acnorm, None, None)
+
+
+def as_problem(fun, n: int):
+    """The adapter of ``fun`` (see :func:`symgrad.optimize._lm.lm_solve`)."""
+    if hasattr(fun, "triangular_factor") and hasattr(fun, "sum_of_squares"):
+        return _Factored(fun, n)
+    if hasattr(fun, "residuals_and_jacobian") and hasattr(fun, "residuals"):
+        return _Split(fun, n)
+    if hasattr(fun, "residuals_and_jacobian"):
+        return _Callable(fun.residuals_and_jacobian, n)
+    if callable(fun):
+        return _Callable(fun, n)
+    raise TypeError(f"lm_solve: fun must be a callable x -> (r, J) or an object with "
+                    f"residuals_and_jacobian(x), got {type(fun).__name__}")
