@@ -1,0 +1,373 @@
+"""The independent oracle: SymPy's ``diff`` evaluated with mpmath at 40 digits.
+
+Nothing here comes from symgrad: derivatives are SymPy's own ``diff`` of the
+expression with every symbol replaced by a ``real=True`` dummy (so that
+``d|x|/dx = sign(x)``, as the API treats symbols), and values are computed by a
+small recursive evaluator over the SymPy tree in mpmath arithmetic at ``dps``
+significant digits.  Points are dicts ``{symbol: float}``; each float is converted
+exactly (``mpmath.mpf(float)`` is exact).  Away from kinks the ``DiracDelta`` terms
+SymPy writes for ``sign``, ``Heaviside`` and the like are zero, and are evaluated so.
+
+Tolerance rule ("scaled by the condition of the sum").  Alongside each value the
+evaluator computes a first-order running error bound ``M`` (Wilkinson; Higham,
+*Accuracy and Stability of Numerical Algorithms*, 2nd ed., section 3.3): a float64
+evaluation of the same tree with exact inputs is off by at most about ``u * M``,
+``u = 2**-53``, where
+
+    M(a + b + ...)   = M(a) + M(b) + ... + (n - 1) * (|a| + |b| + ...)
+    M(a * b * ...)   = sum_i M(a_i) * prod_{j != i} |a_j| + (n - 1) * |v|
+    M(f(a))          = |f'(a)| * M(a) + |v|            (library functions)
+    M(a ** q)        = |q a**(q-1)| M(a) + |v log|a|| M(q) + (2 + |q log a|) |v|
+    M(symbol) = 0,  M(integer) = 0,  M(pi, E, 1/3, ...) = |v|
+
+so ``M`` is at least the sum of the absolute values of the terms of every sum in the
+tree, weighted by how much the result depends on them.  A computed ``got`` is
+accepted when ``rel_error(got, exact, M) <= TOLERANCE``, that is when
+``|got - exact| <= TOLERANCE * M``: ``TOLERANCE = 64 * u`` leaves room for the code
+under test evaluating an equivalent but differently arranged formula (a different
+order of summation, a power through ``exp``/``log``).  ``M / |exact|`` is the
+condition number of the evaluation; points where it is huge are badly conditioned
+and are avoided by the strategies rather than excused by a loose tolerance.
+
+Example:
+    >>> import sympy as sp
+    >>> x, y = sp.symbols("x y")
+    >>> [mp_float(g) for g in gradient(x**2 * sp.sin(y), [x, y], {x: 1.5, y: 0.5})]
+    [1.438276615812609, 1.9745607642533387]
+"""
+
+import math
+
+import mpmath
+import sympy as sp
+
+__all__ = [
+    "OracleDomainError",
+    "TOLERANCE",
+    "UNIT_ROUNDOFF",
+    "value",
+    "gradient",
+    "hessian",
+    "evaluate",
+    "derivatives",
+    "kink_margin",
+    "rel_error",
+    "mp_float",
+]
+
+UNIT_ROUNDOFF = 2.0**-53
+TOLERANCE = 64 * UNIT_ROUNDOFF
+
+
+class OracleDomainError(ValueError):
+    """The expression is not a finite real number at the point (log of a negative, 1/0...)."""
+
+
+def mp_float(v):
+    """The nearest float64 of an mpmath number."""
+    return float(v)
+
+
+# function: (value, derivative), both on mpmath numbers
+_UNARY = {
+    sp.exp: (mpmath.exp, mpmath.exp),
+    sp.log: (mpmath.log, lambda a: 1 / a),
+    sp.sin: (mpmath.sin, mpmath.cos),
+    sp.cos: (mpmath.cos, lambda a: -mpmath.sin(a)),
+    sp.tan: (mpmath.tan, lambda a: 1 + mpmath.tan(a) ** 2),
+    sp.asin: (mpmath.asin, lambda a: 1 / mpmath.sqrt(1 - a * a)),
+    sp.acos: (mpmath.acos, lambda a: -1 / mpmath.sqrt(1 - a * a)),
+    sp.atan: (mpmath.atan, lambda a: 1 / (1 + a * a)),
+    sp.sinh: (mpmath.sinh, mpmath.cosh),
+    sp.cosh: (mpmath.cosh, mpmath.sinh),
+    sp.tanh: (mpmath.tanh, lambda a: 1 - mpmath.tanh(a) ** 2),
+    sp.asinh: (mpmath.asinh, lambda a: 1 / mpmath.sqrt(1 + a * a)),
+    sp.acosh: (mpmath.acosh, lambda a: 1 / mpmath.sqrt(a * a - 1)),
+    sp.atanh: (mpmath.atanh, lambda a: 1 / (1 - a * a)),
+}
+
+_DOMAIN = {
+    sp.log: lambda a: a > 0,
+    sp.asin: lambda a: -1 <= a <= 1,
+    sp.acos: lambda a: -1 <= a <= 1,
+    sp.acosh: lambda a: a >= 1,
+    sp.atanh: lambda a: -1 < a < 1,
+}
+
+_RELATIONS = {
+    sp.StrictGreaterThan: lambda a, b: a > b,
+    sp.GreaterThan: lambda a, b: a >= b,
+    sp.StrictLessThan: lambda a, b: a < b,
+    sp.LessThan: lambda a, b: a <= b,
+    sp.Equality: lambda a, b: a == b,
+    sp.Unequality: lambda a, b: a != b,
+}
+
+
+def _realify(expr, symbols=()):
+    """Replace every free symbol (and those of ``symbols``) by a real dummy; return both maps."""
+    expr = sp.sympify(expr)
+    names = set(expr.free_symbols) | set(symbols)
+    to_real = {s: sp.Dummy(s.name, real=True) for s in sorted(names, key=sp.default_sort_key)}
+    return expr.xreplace(to_real), to_real
+
+
+def _point(point, to_real):
+    env = {}
+    for s, real in to_real.items():
+        if s not in point:
+            raise KeyError(f"the point has no value for symbol {s}")
+        env[real] = mpmath.mpf(float(point[s]))
+    return env
+
+
+class _Evaluator:
+    """Value and running error bound ``M`` of SymPy trees at one point, memoized per node."""
+
+    def __init__(self, env):
+        self.env = env
+        self.memo = {}
+        self.kinks = []  # values of the arguments of kinks met (distance from non-smoothness)
+
+    def __call__(self, e):
+        got = self.memo.get(e)
+        if got is None:
+            got = self._node(e)
+            v, m = got
+            if not (mpmath.isfinite(v) and mpmath.isfinite(m)):
+                raise OracleDomainError(f"{e} is not finite at the point")
+            self.memo[e] = got
+        return got
+
+    def _node(self, e):
+        if e.is_Symbol:
+            if e not in self.env:
+                raise KeyError(f"no value for symbol {e}")
+            return self.env[e], mpmath.mpf(0)
+        if e.is_Integer:
+            return mpmath.mpf(int(e)), mpmath.mpf(0)
+        if e.is_Float:
+            return mpmath.mpf(e._mpf_), mpmath.mpf(0)
+        if e.is_Rational:
+            v = mpmath.mpf(e.p) / e.q
+            exact = e.q & (e.q - 1) == 0  # a binary fraction is exact in float64
+            return v, mpmath.mpf(0) if exact else abs(v)
+        if e is sp.pi:
+            return +mpmath.pi, +mpmath.pi
+        if e is sp.E:
+            return +mpmath.e, +mpmath.e
+        if e.is_Add:
+            vals = [self(a) for a in e.args]
+            v = mpmath.fsum(a for a, _ in vals)
+            m = mpmath.fsum(b for _, b in vals) + (len(vals) - 1) * mpmath.fsum(abs(a) for a, _ in vals)
+            return v, m
+        if e.is_Mul:
+            vals = [self(a) for a in e.args]
+            v = mpmath.fprod(a for a, _ in vals)
+            m = mpmath.mpf(0)
+            for i, (_, mi) in enumerate(vals):
+                if mi:
+                    m += mi * mpmath.fprod(abs(a) for j, (a, _) in enumerate(vals) if j != i)
+            negone = sum(1 for a in e.args if a == -1)
+            return v, m + (len(vals) - 1 - negone) * abs(v)
+        if e.is_Pow:
+            return self._pow(e)
+        f = type(e)
+        if f in _UNARY:
+            a, ma = self(e.args[0])
+            ok = _DOMAIN.get(f)
+            if ok is not None and not ok(a):
+                raise OracleDomainError(f"{e} is outside the domain of {f.__name__} at the point")
+            value, deriv = _UNARY[f]
+            v = value(a)
+            d = abs(deriv(a)) if ma else mpmath.mpf(0)
+            return v, d * ma + abs(v)
+        if f is sp.Abs:
+            a, ma = self(e.args[0])
+            self.kinks.append(a)
+            return abs(a), ma
+        if f is sp.sign:
+            a, _ = self(e.args[0])
+            self.kinks.append(a)
+            return mpmath.mpf(mpmath.sign(a)), mpmath.mpf(0)
+        if f is sp.Heaviside:
+            a, _ = self(e.args[0])
+            self.kinks.append(a)
+            if a == 0:
+                h0 = self(e.args[1])[0] if len(e.args) > 1 else mpmath.mpf(0)
+                return h0, mpmath.mpf(0)
+            return mpmath.mpf(1 if a > 0 else 0), mpmath.mpf(0)
+        if f is sp.DiracDelta:
+            a, _ = self(e.args[0])
+            self.kinks.append(a)
+            if a == 0:
+                raise OracleDomainError(f"{e} at its singular point")
+            return mpmath.mpf(0), mpmath.mpf(0)
+        if f in (sp.Max, sp.Min):
+            vals = [self(a) for a in e.args]
+            pick = max if f is sp.Max else min
+            best = pick(vals, key=lambda t: t[0])
+            ordered = sorted(a for a, _ in vals)
+            for lo, hi in zip(ordered, ordered[1:]):
+                self.kinks.append(hi - lo)
+            return best
+        if f is sp.Piecewise:
+            for piece in e.args:
+                if self._truth(piece.cond):
+                    return self(piece.expr)
+            raise OracleDomainError(f"no condition of {e} holds at the point")
+        raise TypeError(f"the oracle has no rule for {f.__name__} (in {e})")
+
+    def _pow(self, e):
+        base, q = e.args
+        b, mb = self(base)
+        if q.is_Integer:
+            n = int(q)
+            if b == 0 and n < 0:
+                raise OracleDomainError(f"{e}: division by zero at the point")
+            v = b**n
+            if n == 0:
+                return v, mpmath.mpf(0)
+            mv = abs(n * b ** (n - 1)) * mb if mb else mpmath.mpf(0)
+            return v, mv + max(1, math.ceil(math.log2(abs(n))) + (n < 0)) * abs(v)
+        qv, mq = self(q)
+        if b < 0:
+            raise OracleDomainError(f"{e}: a negative base with a non-integer exponent at the point")
+        if b == 0:
+            if qv > 0:
+                return mpmath.mpf(0), mpmath.mpf(0)
+            raise OracleDomainError(f"{e}: zero to a non-positive power at the point")
+        v = mpmath.power(b, qv)
+        lg = abs(mpmath.log(b))
+        m = abs(qv * v / b) * mb + abs(v) * lg * mq + (2 + abs(qv) * lg) * abs(v)
+        return v, m
+
+    def _truth(self, cond):
+        if cond is sp.true:
+            return True
+        if cond is sp.false:
+            return False
+        if isinstance(cond, sp.And):
+            return all(self._truth(c) for c in cond.args)
+        if isinstance(cond, sp.Or):
+            return any(self._truth(c) for c in cond.args)
+        if isinstance(cond, sp.Not):
+            return not self._truth(cond.args[0])
+        rel = _RELATIONS.get(type(cond))
+        if rel is None:
+            raise TypeError(f"the oracle has no rule for the condition {cond}")
+        a, _ = self(cond.lhs)
+        b, _ = self(cond.rhs)
+        self.kinks.append(a - b)
+        return rel(a, b)
+
+
+def evaluate(exprs, point, dps=40):
+    """Values and running error bounds of expressions at a point, at ``dps`` digits.
+
+    Args:
+        exprs: a SymPy expression or a sequence of them.
+        point: dict ``{symbol: float}`` covering their free symbols.
+        dps: decimal digits of the mpmath evaluation.
+
+    Returns:
+        ``(value, M)`` of mpf for one expression, or a list of such pairs.
+
+    Raises:
+        OracleDomainError: an expression is not a finite real number at the point.
+    """
+    single = isinstance(exprs, sp.Basic)
+    items = [exprs] if single else list(exprs)
+    real, to_real = _realify(sp.Tuple(*items), point)
+    with mpmath.workdps(dps):
+        ev = _Evaluator(_point(point, to_real))
+        out = [tuple(+t for t in ev(e)) for e in real.args]
+    return out[0] if single else out
+
+
+def value(expr, point, dps=40):
+    """The value of ``expr`` at ``point`` (mpf, ``dps`` digits)."""
+    return evaluate(sp.sympify(expr), point, dps)[0]
+
+
+def _diff_tree(expr, wrt, order):
+    real, to_real = _realify(expr, wrt)
+    rs = [to_real[s] for s in wrt]
+    grad = [sp.diff(real, r) for r in rs]
+    hess = [[sp.diff(g, r) for r in rs] for g in grad] if order >= 2 else None
+    return real, to_real, grad, hess
+
+
+def derivatives(expr, wrt, point, order=2, dps=40):
+    """Value, gradient and (``order=2``) Hessian with their running error bounds.
+
+    Args:
+        expr: a scalar SymPy expression.
+        wrt: a sequence of symbols.
+        point: dict ``{symbol: float}``.
+        order: 1 for value and gradient, 2 to add the Hessian.
+        dps: decimal digits.
+
+    Returns:
+        A dict with ``value``, ``grad``, ``hess`` (mpf, lists, list of lists; ``hess``
+        None for order 1), the bounds ``value_M``, ``grad_M``, ``hess_M`` in the same
+        shapes, and ``kinks``: the smallest absolute kink argument met (``inf`` if none).
+
+    Raises:
+        OracleDomainError: a value or derivative is not finite at the point.
+    """
+    real, to_real, grad, hess = _diff_tree(sp.sympify(expr), wrt, order)
+    with mpmath.workdps(dps):
+        ev = _Evaluator(_point(point, to_real))
+        v, vm = ev(real)
+        g = [ev(d) for d in grad]
+        h = [[ev(d) for d in row] for row in hess] if hess is not None else None
+        kinks = min((abs(k) for k in ev.kinks), default=mpmath.inf)
+        out = {
+            "value": +v,
+            "value_M": +vm,
+            "grad": [+a for a, _ in g],
+            "grad_M": [+m for _, m in g],
+            "hess": None if h is None else [[+a for a, _ in row] for row in h],
+            "hess_M": None if h is None else [[+m for _, m in row] for row in h],
+            "kinks": +kinks,
+        }
+    return out
+
+
+def gradient(expr, wrt, point, dps=40):
+    """The exact gradient of ``expr`` w.r.t. ``wrt`` at ``point``: a list of mpf."""
+    return derivatives(expr, wrt, point, order=1, dps=dps)["grad"]
+
+
+def hessian(expr, wrt, point, dps=40):
+    """The exact Hessian of ``expr`` w.r.t. ``wrt`` at ``point``: a list of lists of mpf."""
+    return derivatives(expr, wrt, point, order=2, dps=dps)["hess"]
+
+
+def kink_margin(expr, point, dps=40):
+    """The smallest absolute argument of a kink (Abs, sign, Max/Min gaps, Piecewise
+    conditions, Heaviside) of ``expr`` and its first derivatives at ``point``."""
+    wrt = sorted(sp.sympify(expr).free_symbols, key=sp.default_sort_key)
+    return derivatives(expr, wrt, point, order=1, dps=dps)["kinks"]
+
+
+def rel_error(got, exact, scale):
+    """``|got - exact| / scale`` as a float: the error in units of the condition scale.
+
+    ``scale`` is the running error bound ``M`` of the exact value (see the module
+    docstring); the test passes when this is at most ``TOLERANCE``.  A zero scale
+    (an exact input passed through) demands equality: 0.0 if equal, ``inf`` otherwise.
+    A non-finite ``got`` is ``inf``.
+
+    Example:
+        >>> rel_error(1.0 + 2.0**-52, mpmath.mpf(1), mpmath.mpf(1)) <= TOLERANCE
+        True
+    """
+    got = float(got)
+    if not math.isfinite(got):
+        return math.inf
+    diff = abs(mpmath.mpf(got) - exact)
+    if scale == 0:
+        return 0.0 if diff == 0 else math.inf
+    return float(diff / scale)
