@@ -2,8 +2,12 @@
 
 A residual expression ``r(p; d)`` over parameters ``p`` and data symbols ``d``
 gives one residual per sample, ``r_j = r(p; d_j)``. Its Jacobian
-``J[j, i] = dr_j/dp_i`` is derived symbolically (``symgrad.jacobian``) and
-compiled once (``symgrad.compile``), broadcasting over the data columns.
+``J[j, i] = dr_j/dp_i`` is derived symbolically and compiled once into fused loops
+over the data that read the parameters as scalars (``_ls_kernels``). Up to
+``FACTOR_FROM`` samples the solver gets ``r`` and ``J``; from there on only the
+triangular factor of ``[J | r]``, built block by block on all threads, so ``J`` is
+never stored. The solver is :func:`symgrad.optimize._lm.lm_solve` (MINPACK's
+``lmder``), and the standard errors come from that triangular factor.
 """
 
 from __future__ import annotations
@@ -16,10 +20,17 @@ import numpy as np
 
 from symgrad._expr import as_expr, as_symbols
 from symgrad.errors import InputError
-from symgrad.optimize._problem import check_count, check_tol, check_x0
+from symgrad.optimize._lm import lm_solve
+from symgrad.optimize._lm_problem import factor
+from symgrad.optimize._lm_step import pivoted_qr
+from symgrad.optimize._ls_kernels import ResidualKernels
+from symgrad.optimize._problem import check_count, check_x0
 from symgrad.optimize._result import Result, make_result
 
-__all__ = ["FitReport", "LeastSquares", "fit_report", "levenberg_marquardt"]
+__all__ = ["FACTOR_FROM", "FitReport", "LeastSquares", "fit_report", "levenberg_marquardt"]
+
+#: From this many samples on, the solver reads the blocked QR factor instead of ``J``.
+FACTOR_FROM = 50_000
 
 
 class LeastSquares:
@@ -41,14 +52,18 @@ class LeastSquares:
     """
 
     def __init__(self, residual, params, data=()):
-        import symgrad
+        from symgrad.jit import check_arguments
 
         self.residual = as_expr(residual, "residual")
         self.params = as_symbols(params, "params")
         self.data = as_symbols(data, "data") if len(data) else ()
-        args = list(self.params) + list(self.data)
-        self._r = symgrad.compile(self.residual, args)
-        self._j = symgrad.compile(symgrad.jacobian([self.residual], list(self.params)), args)
+        check_arguments([self.residual], list(self.params) + list(self.data), "params + data")
+        self._kernels = ResidualKernels(self.residual, self.params, self.data)
+
+    @property
+    def source(self) -> str:
+        """The generated source of the fused kernels."""
+        return self._kernels.source.text
 
     def __repr__(self) -> str:
         return f"LeastSquares({self.residual}, params={self.params}, data={self.data})"
@@ -79,14 +94,57 @@ class LeastSquares:
     def n_samples(self, columns) -> int:
         return len(columns[0]) if columns else 1
 
+    def _theta(self, x) -> np.ndarray:
+        theta = np.asarray(x, dtype=np.float64)
+        if theta.shape != (len(self.params),) or not theta.flags.c_contiguous:
+            theta = np.ascontiguousarray(theta, dtype=np.float64).reshape(len(self.params))
+        return theta
+
     def residuals(self, x: np.ndarray, columns) -> np.ndarray:
         """``r_j``, shape (N,)."""
-        return np.broadcast_to(np.asarray(self._r(*x, *columns), dtype=np.float64), (self.n_samples(columns),))
+        return self._kernels.residuals(self._theta(x), tuple(columns), self.n_samples(columns))
 
     def jacobian(self, x: np.ndarray, columns) -> np.ndarray:
         """``J[j, i] = dr_j/dp_i``, shape (N, n)."""
-        jac = np.asarray(self._j(*x, *columns), dtype=np.float64)
-        return np.broadcast_to(jac.reshape(-1, len(self.params)), (self.n_samples(columns), len(self.params)))
+        return self._kernels.residuals_jacobian(self._theta(x), tuple(columns), self.n_samples(columns))[1]
+
+    def residuals_and_jacobian(self, x: np.ndarray, columns):
+        """``(r, J)`` in one pass over the data."""
+        return self._kernels.residuals_jacobian(self._theta(x), tuple(columns), self.n_samples(columns))
+
+    def problem(self, columns, factor: bool | None = None):
+        """The problem ``lm_solve`` reads, bound to checked ``columns``.
+
+        ``factor``: hand over only the blocked QR factor of ``[J | r]`` and the sum of
+        squares (default: from ``FACTOR_FROM`` samples on) instead of ``r`` and ``J``.
+        """
+        n_samples = self.n_samples(columns)
+        if factor is None:
+            factor = n_samples >= FACTOR_FROM
+        return (_Factored if factor else _Dense)(self, tuple(columns), n_samples)
+
+
+class _Dense:
+    """``residuals(x)`` and ``residuals_and_jacobian(x)`` of a :class:`LeastSquares` on its data."""
+
+    def __init__(self, ls, columns, n_samples):
+        self.kernels, self.theta, self.columns, self.n_samples = ls._kernels, ls._theta, columns, n_samples
+
+    def residuals(self, x):
+        return self.kernels.residuals(self.theta(x), self.columns, self.n_samples)
+
+    def residuals_and_jacobian(self, x):
+        return self.kernels.residuals_jacobian(self.theta(x), self.columns, self.n_samples)
+
+
+class _Factored(_Dense):
+    """``sum_of_squares(x)`` and ``triangular_factor(x)``: one fused threaded pass each."""
+
+    def sum_of_squares(self, x):
+        return self.kernels.sum_of_squares(self.theta(x), self.columns, self.n_samples)
+
+    def triangular_factor(self, x):
+        return self.kernels.triangular_factor(self.theta(x), self.columns, self.n_samples)
 
 
 @dataclass(frozen=True)
@@ -129,16 +187,42 @@ class FitReport:
                 f"<table><tr><th>parameter</th><th>value</th><th>std error</th></tr>{rows}</table>")
 
 
-def _report(problem: LeastSquares, x: np.ndarray, columns) -> FitReport:
-    r = problem.residuals(x, columns)
-    jac = problem.jacobian(x, columns)
-    n_samples, n = jac.shape
-    sse = float(r @ r)
-    dof = n_samples - n
-    _, sv, vt = np.linalg.svd(jac, full_matrices=False)
-    keep = sv > np.finfo(np.float64).eps * max(jac.shape) * (sv[0] if sv.size else 0.0)
+def _covariance_factor(rfac: np.ndarray, n_samples: int) -> np.ndarray:
+    """``(J^T J)^{-1}`` from the triangular factor ``R`` of ``J`` (``J^T J = R^T R``).
+
+    With a pivoted QR of ``R`` (``R P = Q' R'``) of full numerical rank (every
+    ``|R'_kk| > eps max(N, n) |R'_00|``): ``P R'^{-1} R'^{-T} P^T``. Otherwise the
+    pseudo-inverse, from the singular values of the ``n x n`` ``R`` (those of ``J``),
+    dropping those below ``eps max(N, n) s_max``.
+    """
+    n = rfac.shape[1]
+    rp, perm, _ = pivoted_qr(rfac, np.zeros(rfac.shape[0]))
+    d = np.abs(np.diag(rp))
+    cut = np.finfo(np.float64).eps * max(n_samples, n) * (d[0] if n else 0.0)
+    if n and d[0] > 0 and np.all(d > cut):
+        inv = np.linalg.solve(rp, np.eye(n))
+        out = np.empty((n, n))
+        out[np.ix_(perm, perm)] = inv @ inv.T
+        return out
+    _, sv, vt = np.linalg.svd(rfac, full_matrices=False)
+    keep = sv > cut
     vt, sv = vt[keep], sv[keep]
-    jtj_inv = (vt.T / sv**2) @ vt
+    return (vt.T / sv**2) @ vt
+
+
+def _report(problem: LeastSquares, x: np.ndarray, columns) -> FitReport:
+    """The :class:`FitReport` at ``x`` from the triangular factor of ``[J | r]`` (no SVD of ``J``)."""
+    n = len(problem.params)
+    bound = problem.problem(columns)
+    if hasattr(bound, "triangular_factor"):
+        rfac, sse = bound.triangular_factor(x)
+    else:
+        r, jac = bound.residuals_and_jacobian(x)
+        rfac, sse = factor(r, jac), float(r @ r)
+    n_samples = bound.n_samples
+    dof = n_samples - n
+    with np.errstate(all="ignore"):
+        jtj_inv = _covariance_factor(rfac[:n, :n], n_samples)
     if dof > 0:
         variance = sse / dof
         cov = jtj_inv * variance
@@ -164,31 +248,35 @@ def fit_report(residual, params, data, columns, x) -> FitReport:
     return _report(problem, check_x0(x, len(problem.params), problem.params, "fit_report"), cols)
 
 
-def levenberg_marquardt(residual, params, data, columns, x0, *, steps: int = 200, tol=1e-10,
-                        xtol: float = 1e-12, damping: float = 1e-3) -> Result:
-    """Minimize ``L(p) = mean_j r_j(p)^2`` by Levenberg–Marquardt with the exact Jacobian.
+def levenberg_marquardt(residual, params, data, columns, x0, *, ftol: float = 1e-8, xtol: float = 1e-8,
+                        gtol: float = 1e-8, max_nfev: int | None = None, lower=None, upper=None) -> Result:
+    """Minimise ``L(p) = mean_j r_j(p)^2`` by Levenberg-Marquardt with the exact Jacobian.
 
-    With ``A = J^T J``, ``D = diag(A)`` and the damping ``lam``, each trial step solves
-    ``(A + lam D) delta = -J^T r``; a step that lowers the sum of squares is taken and
-    ``lam <- lam / 10``, otherwise ``lam <- 10 lam``. The run converges when
-    ``max |grad L| <= tol`` or a taken step has ``||delta|| <= xtol (||p|| + xtol)``.
+    A wrapper of :func:`~symgrad.optimize._lm.lm_solve` (MINPACK's ``lmder``: a
+    trust-region step on a QR factorisation of ``J``, scaled by the column norms
+    of ``J``; relative tests ``ftol`` on the sum of squares, ``xtol`` on the
+    scaled step, ``gtol`` on the cosine between ``r`` and the columns of ``J``).
 
     Args:
         residual: scalar SymPy expression ``r(p; d)``, or a :class:`LeastSquares`.
         params: parameter symbols ``p``; data: data symbols ``d``.
         columns: one 1-D array per data symbol.
         x0: starting parameters (never modified).
-        steps: the largest number of trial steps.
-        tol, xtol: convergence thresholds (see above).
-        damping: the starting ``lam``.
+        ftol, xtol, gtol: MINPACK's relative tolerances.
+        max_nfev: the largest number of residual evaluations (default ``100 (n + 1)``).
+        lower, upper: bounds (sequences of ``n`` numbers, ``-inf``/``inf`` for open sides).
 
     Returns:
-        Result: ``loss`` the mean squared residual, ``history`` one entry per taken
-        step, ``report`` a :class:`FitReport` (standard errors, covariance).
+        Result: ``converged`` when a test holds (and no parameter ran away); ``loss``
+        the mean squared residual; ``history`` the loss at the start and at the end;
+        ``steps`` the accepted steps; ``report`` a :class:`FitReport`.
+
+    Raises:
+        InputError: bad columns or ``x0`` (naming the column or the parameter).
 
     References:
-        K. Levenberg (1944); D. W. Marquardt, "An Algorithm for Least-Squares
-        Estimation of Nonlinear Parameters", SIAM J. Appl. Math. 11 (1963).
+        J. J. Moré, "The Levenberg-Marquardt algorithm: implementation and theory",
+        Lecture Notes in Mathematics 630 (1978).
 
     Example:
         >>> import numpy as np, sympy as sp
@@ -201,46 +289,22 @@ def levenberg_marquardt(residual, params, data, columns, x0, *, steps: int = 200
     problem = residual if isinstance(residual, LeastSquares) else LeastSquares(residual, params, data)
     cols = problem.prepare(columns)
     x = check_x0(x0, len(problem.params), problem.params, "levenberg_marquardt")
-    steps = check_count(steps, "steps")
-    tol = check_tol(tol)
-    lam = float(damping)
-    n_samples = problem.n_samples(cols)
-    with np.errstate(over="ignore", invalid="ignore"):
-        r = problem.residuals(x, cols)
-        sse = float(r @ r)
-        if not math.isfinite(sse):
-            raise InputError(f"levenberg_marquardt: the residuals at x0 are not finite (sum of squares {sse})")
-        history, taken = [sse / n_samples], 0
-        converged, message = False, f"reached the step limit ({steps} steps)"
-        jac = problem.jacobian(x, cols)
-        for _ in range(steps):
-            grad = jac.T @ r
-            worst = float(np.max(np.abs(grad))) * 2 / n_samples
-            if tol is not None and worst <= tol:
-                converged, message = True, f"converged: the gradient's largest entry {worst:.3g} <= tol {tol:.3g}"
-                break
-            a = jac.T @ jac
-            scaled = np.maximum(np.diag(a), 1e-300)
-            try:
-                delta = np.linalg.solve(a + lam * np.diag(scaled), -grad)
-            except np.linalg.LinAlgError:
-                delta = np.full_like(x, np.nan)
-            x_new = x + delta
-            r_new = problem.residuals(x_new, cols)
-            sse_new = float(r_new @ r_new)
-            if math.isfinite(sse_new) and sse_new < sse:
-                x, r, sse = x_new, r_new, sse_new
-                jac = problem.jacobian(x, cols)
-                lam = max(lam / 10.0, 1e-15)
-                taken += 1
-                history.append(sse / n_samples)
-                if float(np.linalg.norm(delta)) <= xtol * (float(np.linalg.norm(x)) + xtol):
-                    converged, message = True, "converged: the step became smaller than xtol"
-                    break
-            else:
-                lam *= 10.0
-                if lam > 1e16:  # even a tiny gradient step fails: a minimum to rounding
-                    converged, message = True, "converged: no step lowers the sum of squares any more"
-                    break
-    report = _report(problem, x, cols)
-    return make_result(x, problem.params, sse / n_samples, history, converged, message, taken, report)
+    if max_nfev is not None:
+        max_nfev = check_count(max_nfev, "max_nfev")
+    bound = problem.problem(cols)
+    n_samples = bound.n_samples
+    with np.errstate(all="ignore"):
+        start = (bound.sum_of_squares(x) if hasattr(bound, "sum_of_squares")
+                 else float(np.sum(bound.residuals(x) ** 2)))
+    if not math.isfinite(start):
+        raise InputError(f"levenberg_marquardt: the residuals at x0 are not finite (sum of squares {start}); "
+                         "start elsewhere")
+    lm = lm_solve(bound, x, lower=lower, upper=upper, ftol=ftol, xtol=xtol, gtol=gtol, max_nfev=max_nfev)
+    names = dict(zip((f"x[{i}]" for i in range(len(problem.params))), map(str, problem.params)))
+    message = lm.message
+    for key, name in names.items():
+        message = message.replace(key, name)
+    report = _report(problem, lm.x, cols)
+    loss = 2 * lm.cost / n_samples
+    return make_result(lm.x, problem.params, loss, [start / n_samples, loss], lm.success, message, lm.nit,
+                       report)
