@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import warnings
 
 import numpy as np
 
@@ -99,16 +100,20 @@ def _compiled(path, delimiter, header, names, index):
         pd = None
     if pd is not None:
         try:
-            frame = pd.read_csv(path, sep=delimiter, usecols=names, dtype=np.float64, na_filter=False,
+            # every column is read (with usecols, pandas accepts rows with extra fields);
+            # the others may hold anything
+            frame = pd.read_csv(path, sep=delimiter, dtype={n: np.float64 for n in names}, na_filter=False,
                                 encoding="utf-8-sig", skip_blank_lines=True, engine="c")
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise ValueError(str(exc)) from None
-        if frame.shape[1] != len(names):
-            raise ValueError("pandas read other columns")
+        if frame.shape[1] != len(header):
+            raise ValueError("rows and header differ in length")
         return {n: np.ascontiguousarray(frame[n].to_numpy(dtype=np.float64)) for n in names}
     # without usecols, loadtxt refuses rows of another length than the first
-    table = np.loadtxt(path, dtype=np.float64, delimiter=delimiter, skiprows=1, ndmin=2,
-                       encoding="utf-8-sig", comments=None, quotechar='"')
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "input contained no data": said below
+        table = np.loadtxt(path, dtype=np.float64, delimiter=delimiter, skiprows=1, ndmin=2,
+                           encoding="utf-8-sig", comments=None, quotechar='"')
     if table.shape[1] != len(header):
         raise ValueError("rows and header differ in length")
     return {n: np.ascontiguousarray(table[:, k]) for n, k in zip(names, index)}

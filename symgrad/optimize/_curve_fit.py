@@ -184,6 +184,13 @@ def curve_fit(model, data, y, *, params=None, p0=None, sigma=None, absolute_sigm
     return result_of(problem, lm, bool(absolute_sigma), options)
 
 
+def _named(text: str, params) -> str:
+    """The solver's ``x[i]`` replaced by the parameter's name."""
+    for i in reversed(range(len(params))):  # x[10] before x[1]
+        text = text.replace(f"x[{i}]", str(params[i]))
+    return text
+
+
 def result_of(problem: CompiledFit, lm, absolute_sigma: bool, options: dict) -> FitResult:
     """The :class:`FitResult` of a solved :class:`CompiledFit`."""
     spec = problem.spec
@@ -225,12 +232,10 @@ def result_of(problem: CompiledFit, lm, absolute_sigma: bool, options: dict) -> 
         side, value = ("lower", float(spec.lower[i])) if active[i] < 0 else ("upper", float(spec.upper[i]))
         warnings.append(f"{params[i]} is at its {side} bound {value!r}: its standard error and intervals "
                         "treat the bound as absent")
-    for text in getattr(lm, "warnings", ()):
-        for i in reversed(range(n)):  # x[10] before x[1]
-            text = text.replace(f"x[{i}]", str(params[i]))
-        warnings.append(text)
-    if not lm.success:
-        warnings.append(f"the fit did not converge: {lm.message}")
+    warnings += [_named(text, params) for text in getattr(lm, "warnings", ())]
+    message = _named(str(lm.message), params)
+    if not lm.success and not getattr(lm, "warnings", ()):
+        warnings.append(f"the fit did not converge: {message}")
     stderr = np.sqrt(np.diag(matrix))
     return FitResult(
         params={**dict(zip(params, x.tolist())), **spec.fixed},
@@ -241,7 +246,7 @@ def result_of(problem: CompiledFit, lm, absolute_sigma: bool, options: dict) -> 
         residuals=r,
         chisqr=stats["chisqr"], redchi=stats["redchi"], dof=dof, aic=stats["aic"], bic=stats["bic"],
         r_squared=stats["r_squared"],
-        success=bool(lm.success), message=str(lm.message), nfev=int(lm.nfev), njev=int(lm.njev),
+        success=bool(lm.success), message=message, nfev=int(lm.nfev), njev=int(lm.njev),
         warnings=warnings,
         fitted=tuple(params), fixed=dict(spec.fixed), absolute_sigma=absolute_sigma,
         n_samples=n_samples, status=int(getattr(lm, "status", 0)), active_mask=active,

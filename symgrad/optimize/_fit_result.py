@@ -142,7 +142,7 @@ class FitResult:
                     yield f"{self.fitted[i]}, {self.fitted[k]}", f"{c:+.4f}"
 
     def _headline(self) -> str:
-        state = "converged" if self.success else "DID NOT CONVERGE"
+        state = "converged" if self.success else "NOT SUCCESSFUL"
         return f"least-squares fit ({state}): {self.message}"
 
     def _statistics(self) -> list[str]:

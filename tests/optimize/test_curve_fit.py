@@ -213,4 +213,4 @@ def test_a_run_out_of_evaluations_is_not_success():
     res = sg.curve_fit(p.model, {"x": p.xdata}, p.y, p0=list(p.starts[0]), max_nfev=3)
     assert not res.success
     assert any("did not converge" in w for w in res.warnings)
-    assert "DID NOT CONVERGE" in str(res)
+    assert "NOT SUCCESSFUL" in str(res) and "max_nfev" in res.message
