@@ -15,6 +15,7 @@ CASES = [
     ("optimizers_on_rosenbrock.py", "Newton()"),
     ("damped_oscillation_fit.py", "every parameter within 3 standard errors of the truth: True"),
     ("symbolic_network.py", "test accuracy: 0.9"),
+    ("mauna_loa_co2.py", "prediction for mid-2010: 392.0 ppm"),
     pytest.param("two_moons.py", "training accuracy: 0.99", marks=pytest.mark.slow),
 ]
 
