@@ -22,15 +22,17 @@ import warnings
 import sympy as sp
 
 from symgrad._expr import SUPPORTED_FUNCTIONS
+from symgrad._parse_size import MAX_FLOAT_EXPONENT, MAX_NUMBER_BITS, check_sizes, too_large
 from symgrad.errors import ExpressionTypeError, ParseError
 
-__all__ = ["parse", "FUNCTIONS", "MAX_LENGTH", "MAX_BRACKET_DEPTH", "MAX_TREE_DEPTH"]
+__all__ = [
+    "parse", "FUNCTIONS", "MAX_LENGTH", "MAX_BRACKET_DEPTH", "MAX_TREE_DEPTH",
+    "MAX_NUMBER_BITS", "MAX_FLOAT_EXPONENT",
+]
 
 MAX_LENGTH = 10_000
 MAX_BRACKET_DEPTH = 64
 MAX_TREE_DEPTH = 128
-MAX_NUMBER_BITS = 3_400  # about 1,000 decimal digits
-MAX_FLOAT_EXPONENT = 10**6
 MAX_MINMAX_ARGS = 16
 
 #: Function names the text may call, with the SymPy function each one builds.
@@ -133,13 +135,40 @@ def parse(text: str) -> sp.Expr:
     try:
         with warnings.catch_warnings():  # e.g. "invalid decimal literal" for 1x
             warnings.simplefilter("ignore", SyntaxWarning)
-            tree = ast.parse(text.replace("^", "**"), mode="eval")
+            tree = ast.parse(text.strip().replace("^", "**"), mode="eval")
     except SyntaxError as exc:
         raise ParseError(f"{text[:60]!r} is not a valid expression: {exc.msg}.") from None
     except (RecursionError, MemoryError):
         raise ParseError("the expression is nested too deeply to parse safely.") from None
     _check_tree_depth(tree.body)
-    return _Reader().expr(tree.body)
+    check_sizes(tree.body)
+    try:
+        expr = _Reader().expr(tree.body)
+    except ParseError:
+        raise
+    except (TypeError, ValueError, NotImplementedError, ArithmeticError, RecursionError) as exc:
+        # SymPy refusing what it was asked to build, e.g. a comparison it cannot decide
+        raise ParseError(
+            f"SymPy cannot build {text.strip()[:60]!r}: {exc}. Write a real expression "
+            "with conditions on its symbols."
+        ) from None
+    _check_real(expr, text)
+    return expr
+
+
+#: Values that are not real, finite numbers; symgrad computes in float64 reals.
+_NOT_REAL = (sp.I, sp.zoo, sp.nan, sp.oo, -sp.oo)
+
+
+def _check_real(value, text: str) -> None:
+    """Refuse a value holding ``I``, ``zoo``, ``nan`` or an infinity (``sqrt(-1)``, ``log(0)``)."""
+    bad = next((atom for atom in _NOT_REAL if value.has(atom)), None)
+    if bad is not None:
+        what = "a complex number" if bad is sp.I else "an infinite or undefined value"
+        raise ParseError(
+            f"{text.strip()[:60]!r} holds {what} ({bad}), as sqrt(-1) or log(0) give; "
+            "symgrad works with real, finite numbers."
+        )
 
 
 def _check_size(text: str) -> None:
@@ -305,6 +334,8 @@ class _Reader:
             return sp.true if node.value else sp.false
         if isinstance(node, ast.Compare):
             terms = [self.expr(node.left)] + [self.expr(c) for c in node.comparators]
+            for term in terms:
+                _check_real(term, ast.unparse(node))
             parts = [
                 _COMPARISONS[type(op)](a, b)
                 for op, a, b in zip(node.ops, terms, terms[1:])
@@ -315,7 +346,10 @@ class _Reader:
             if len(node.args) != 2 or node.keywords:
                 raise ParseError(f"{node.func.id}() takes 2 positional arguments.")
             relation = sp.Eq if node.func.id == "Eq" else sp.Ne
-            return relation(self.expr(node.args[0]), self.expr(node.args[1]))
+            terms = [self.expr(arg) for arg in node.args]
+            for term in terms:
+                _check_real(term, ast.unparse(node))
+            return relation(*terms)
         if isinstance(node, ast.BoolOp):
             join = sp.And if isinstance(node.op, ast.And) else sp.Or
             return join(*[self.condition(v) for v in node.values])
@@ -359,7 +393,7 @@ def _product(items) -> sp.Expr:
         raise ParseError("division by zero in the expression.")
     factors = [f if op is not ast.Div else sp.Pow(f, -1) for op, f in items]
     if sum(_bits(f) for f in factors if isinstance(f, sp.Rational)) > MAX_NUMBER_BITS:
-        raise _too_large()
+        raise too_large()
     return sp.Mul(*factors)
 
 
@@ -373,9 +407,9 @@ def _power(base: sp.Expr, exponent: sp.Expr) -> sp.Expr:
             if isinstance(base, sp.Rational):
                 size *= max(math.log2(int(abs(base.p)) or 1), math.log2(int(base.q)))
                 if size > MAX_NUMBER_BITS:
-                    raise _too_large()
+                    raise too_large()
             elif size > MAX_FLOAT_EXPONENT:
-                raise _too_large()
+                raise too_large()
     return sp.Pow(base, exponent)
 
 
@@ -385,15 +419,8 @@ def _bits(number: sp.Rational) -> int:
 
 def _check_bits(expr: sp.Expr) -> sp.Expr:
     if isinstance(expr, sp.Rational) and _bits(expr) > MAX_NUMBER_BITS:
-        raise _too_large()
+        raise too_large()
     return expr
-
-
-def _too_large() -> ParseError:
-    return ParseError(
-        f"a number in the expression would have more than {MAX_NUMBER_BITS} bits "
-        "(about 1,000 digits); symgrad computes in float64, write a smaller one."
-    )
 
 
 def _refuse_comparison(op: ast.cmpop) -> bool:
