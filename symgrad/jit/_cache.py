@@ -74,7 +74,7 @@ def _write(directory: Path, name: str, text: str) -> Path | None:
     path = directory / name
     try:
         if path.exists():
-            if path.read_text(encoding="utf-8") == text:
+            if path.read_bytes() == text.encode("utf-8"):  # bytes: damage may not be UTF-8
                 return path
             path.unlink()  # damaged: rebuilt below
         directory.mkdir(parents=True, exist_ok=True)

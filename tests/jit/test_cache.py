@@ -95,3 +95,11 @@ def test_cache_key_covers_options():
 
     assert _cache.source_key("text") != _cache.source_key("text", JitOptions(parallel=False))
     assert _cache.source_key("text") == _cache.source_key("text")
+
+
+def test_source_file_of_non_utf8_bytes_is_rewritten(tmp_path):
+    text = "def f(x):\n    return x + 1.0\n"
+    (tmp_path / "symgrad_k.py").write_bytes(b"\xff\xfe\x00 damaged \x80\x81")
+    path = _cache._write(tmp_path, "symgrad_k.py", text)
+    assert path == tmp_path / "symgrad_k.py"
+    assert path.read_bytes() == text.encode("utf-8")
