@@ -95,10 +95,9 @@ class LeastSquares:
         return len(columns[0]) if columns else 1
 
     def _theta(self, x) -> np.ndarray:
-        theta = np.asarray(x, dtype=np.float64)
-        if theta.shape != (len(self.params),) or not theta.flags.c_contiguous:
-            theta = np.ascontiguousarray(theta, dtype=np.float64).reshape(len(self.params))
-        return theta
+        if type(x) is np.ndarray and x.dtype == np.float64 and x.shape == (len(self.params),) and x.flags.c_contiguous:
+            return x
+        return np.ascontiguousarray(x, dtype=np.float64).reshape(len(self.params))
 
     def residuals(self, x: np.ndarray, columns) -> np.ndarray:
         """``r_j``, shape (N,)."""
@@ -129,9 +128,12 @@ class _Dense:
 
     def __init__(self, ls, columns, n_samples):
         self.kernels, self.theta, self.columns, self.n_samples = ls._kernels, ls._theta, columns, n_samples
+        self.module = ls._kernels.module
 
     def residuals(self, x):
-        return self.kernels.residuals(self.theta(x), self.columns, self.n_samples)
+        r = np.empty(self.n_samples)
+        self.module.residuals(self.theta(x), self.columns, r)
+        return r
 
     def residuals_and_jacobian(self, x):
         return self.kernels.residuals_jacobian(self.theta(x), self.columns, self.n_samples)
@@ -196,7 +198,7 @@ def _covariance_factor(rfac: np.ndarray, n_samples: int) -> np.ndarray:
     dropping those below ``eps max(N, n) s_max``.
     """
     n = rfac.shape[1]
-    rp, perm, _ = pivoted_qr(rfac, np.zeros(rfac.shape[0]))
+    rp, perm, _ = pivoted_qr(np.ascontiguousarray(rfac), np.zeros(rfac.shape[0]))
     d = np.abs(np.diag(rp))
     cut = np.finfo(np.float64).eps * max(n_samples, n) * (d[0] if n else 0.0)
     if n and d[0] > 0 and np.all(d > cut):

@@ -37,7 +37,7 @@ import numpy as np
 from symgrad.errors import InputError
 from symgrad.optimize._lm_checks import check_bounds, runaway_parameters
 from symgrad.optimize._lm_problem import as_problem, norm
-from symgrad.optimize._lm_step import lm_parameter, pivoted_qr
+from symgrad.optimize._lm_step import gradient_state, lm_parameter, pivoted_qr, propose, safe_norm
 
 __all__ = ["LMResult", "lm_solve"]
 
@@ -148,21 +148,6 @@ def lm_solve(fun, x0, *, lower=None, upper=None, ftol=1e-8, xtol=1e-8, gtol=1e-8
         return _iterate(problem, x, lo, hi, float(ftol), float(xtol), float(gtol), max_nfev, fixed_diag)
 
 
-def _free(x, lo, hi, grad) -> np.ndarray:
-    """Parameters not held: those off their bounds, or whose descent direction points inside."""
-    return ~(((x <= lo) & (grad > 0)) | ((x >= hi) & (grad < 0)))
-
-
-def _gnorm(lin, free) -> float:
-    """``max_j |J_j^T r| / (||J_j|| ||r||)`` over the free ``j`` with ``J_j != 0``."""
-    n = lin.acnorm.size
-    grad = lin.factor[:n, :n].T @ lin.factor[:n, n]
-    use = free & (lin.acnorm != 0.0)
-    if lin.fnorm == 0.0 or not use.any():
-        return 0.0
-    return float(np.max(np.abs(grad[use]) / (lin.acnorm[use] * lin.fnorm)))
-
-
 def _iterate(problem, x, lo, hi, ftol, xtol, gtol, max_nfev, fixed_diag) -> LMResult:
     n = x.size
     x_start = x.copy()
@@ -176,35 +161,23 @@ def _iterate(problem, x, lo, hi, ftol, xtol, gtol, max_nfev, fixed_diag) -> LMRe
     par, status, nit, first = 0.0, 0, 0, True
     while True:
         fnorm, base = lin.fnorm, lin.factor
-        grad = base[:n, :n].T @ base[:n, n]  # J^T r
-        free = _free(x, lo, hi, grad)
-        cols = np.flatnonzero(free)
-        gnorm = _gnorm(lin, free)
+        grad, cols, gnorm = gradient_state(base, lin.acnorm, fnorm, x, lo, hi)
         if gnorm <= gtol:
             status = 4
             break
         if fixed_diag is None:
             diag = np.maximum(diag, lin.acnorm)
-        sub = base[:, np.append(cols, n)]
-        rf, perm, qtf = pivoted_qr(sub[:, :-1], sub[:, -1])
         while True:
-            par, step_free = lm_parameter(rf, perm, diag[cols], qtf, delta, par)
-            step = np.zeros(n)
-            step[cols] = step_free
-            trial = np.clip(x + step, lo, hi)
-            clipped = not np.array_equal(trial, x + step)
-            step = trial - x
-            pnorm = norm(diag * step)
+            par, trial, pnorm, jp, gstep, clipped = propose(base, cols, diag, delta, par, x, lo, hi)
             if first:
                 delta = min(delta, pnorm)
             fnorm_new = problem.trial(trial)
             if not math.isfinite(fnorm_new):
                 fnorm_new = math.inf
             actred = 1.0 - (fnorm_new / fnorm) ** 2 if 0.1 * fnorm_new < fnorm else -1.0
-            jp = norm(base[:n, :n] @ step)
             if clipped:
-                prered = (-2.0 * float(grad @ step) - jp * jp) / fnorm**2
-                dirder = float(grad @ step) / fnorm**2
+                prered = (-2.0 * gstep - jp * jp) / fnorm**2
+                dirder = gstep / fnorm**2
             else:
                 t1, t2 = jp / fnorm, math.sqrt(par) * pnorm / fnorm
                 prered = t1 * t1 + 2.0 * t2 * t2
@@ -222,7 +195,7 @@ def _iterate(problem, x, lo, hi, ftol, xtol, gtol, max_nfev, fixed_diag) -> LMRe
             accepted = ratio >= 1e-4
             if accepted:
                 x = trial
-                xnorm = norm(diag * x)
+                xnorm = float(safe_norm(diag * x))
                 nit += 1
             status = _tests(actred, prered, ratio, delta, xnorm, gnorm, ftol, xtol, problem.nfev >= max_nfev)
             if accepted:
@@ -237,8 +210,7 @@ def _iterate(problem, x, lo, hi, ftol, xtol, gtol, max_nfev, fixed_diag) -> LMRe
             break
     if 1 <= status <= 3:
         x, lin = _polish(problem, x, lin, lo, hi, max_nfev)
-    grad = lin.factor[:n, :n].T @ lin.factor[:n, n]
-    gnorm = _gnorm(lin, _free(x, lo, hi, grad))
+    gnorm = gradient_state(lin.factor, lin.acnorm, lin.fnorm, x, lo, hi)[2]
     runaway = runaway_parameters(x, x_start, lin.fnorm, lin.acnorm)
     message = MESSAGES.get(status, "")
     if status == -2:
@@ -283,10 +255,9 @@ def _polish(problem, x, lin, lo, hi, max_nfev, steps=2):
         if problem.nfev >= max_nfev or lin.fnorm == 0.0:
             break
         base = lin.factor
-        grad = base[:n, :n].T @ base[:n, n]
-        cols = np.flatnonzero(_free(x, lo, hi, grad))
-        sub = base[:, np.append(cols, n)]
-        rf, perm, qtf = pivoted_qr(sub[:, :-1], sub[:, -1])
+        cols = gradient_state(base, lin.acnorm, lin.fnorm, x, lo, hi)[1]
+        sub = np.ascontiguousarray(base[:, np.append(cols, n)])
+        rf, perm, qtf = pivoted_qr(sub[:, :-1].copy(), sub[:, -1].copy())
         _, step_free = lm_parameter(rf, perm, np.ones(cols.size), qtf, math.inf, 0.0)
         trial = x.copy()
         trial[cols] += step_free

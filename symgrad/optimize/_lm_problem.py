@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from symgrad.errors import InputError
+from symgrad.optimize._lm_step import dense_linearization, safe_norm
 
 __all__ = ["Linearization", "as_problem", "norm"]
 
@@ -32,24 +33,13 @@ class Linearization(NamedTuple):
 
 def norm(v: np.ndarray) -> float:
     """Euclidean norm without overflow or underflow for finite entries; inf or nan propagate."""
-    if not v.size:
-        return 0.0
-    big = float(np.max(np.abs(v)))
-    if big == 0.0 or not math.isfinite(big):
-        return big
-    if 1e-150 < big < 1e150:
-        return float(np.sqrt(v @ v))
-    w = v / big
-    return big * float(np.sqrt(w @ w))
+    return float(safe_norm(np.ascontiguousarray(v, dtype=np.float64)))
 
 
 def factor(r: np.ndarray, jac: np.ndarray) -> np.ndarray:
     """``R_aug`` (n+1, n+1): the triangular factor of ``[J | r]`` (``Q^T r`` in its last column)."""
-    n = jac.shape[1]
-    top = np.linalg.qr(np.column_stack([jac, r]), mode="r")
-    out = np.zeros((n + 1, n + 1))
-    out[:top.shape[0]] = top
-    return out
+    return dense_linearization(np.ascontiguousarray(r, dtype=np.float64),
+                               np.ascontiguousarray(jac, dtype=np.float64))[1]
 
 
 class _Base:
@@ -66,11 +56,10 @@ class _Base:
         return jac
 
     def _dense(self, r, jac) -> Linearization:
-        if not np.all(np.isfinite(jac)):
-            return Linearization(math.nan, np.full((self.n + 1, self.n + 1), math.nan), np.full(self.n, math.nan),
-                                 r, jac)
-        acnorm = np.sqrt(np.einsum("ij,ij->j", jac, jac))
-        return Linearization(norm(r), factor(r, jac), acnorm, r, jac)
+        r = np.ascontiguousarray(r, dtype=np.float64)
+        jac = np.ascontiguousarray(jac, dtype=np.float64)
+        fnorm, base, acnorm = dense_linearization(r, jac)
+        return Linearization(fnorm, base, acnorm, r, jac)
 
 
 class _Callable(_Base):
@@ -86,7 +75,7 @@ class _Callable(_Base):
         r, jac = self.fun(x)
         r = np.asarray(r, dtype=np.float64).reshape(-1)
         self._last = (x, r, jac)
-        return norm(r)
+        return float(safe_norm(r))
 
     def linearize(self, x, counted: bool = False) -> Linearization:
         self.nfev += not counted
@@ -109,7 +98,7 @@ class _Split(_Base):
 
     def trial(self, x) -> float:
         self.nfev += 1
-        return norm(np.asarray(self.obj.residuals(x), dtype=np.float64).reshape(-1))
+        return float(safe_norm(np.asarray(self.obj.residuals(x), dtype=np.float64).reshape(-1)))
 
     def linearize(self, x, counted: bool = False) -> Linearization:
         self.nfev += not counted

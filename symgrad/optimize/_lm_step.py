@@ -1,4 +1,4 @@
-"""The Levenberg-Marquardt trust-region step, after Moré (1978).
+"""The Levenberg-Marquardt trust-region step, after Moré (1978), compiled by Numba.
 
 For a linearisation ``r + J p`` of the residuals, a diagonal scaling ``D`` (``diag``)
 and a trust-region radius ``delta``, the step ``p`` solves
@@ -9,7 +9,9 @@ and is ``p(par) = -(J^T J + par D^2)^{-1} J^T r`` for the Levenberg-Marquardt
 parameter ``par >= 0`` found by a safeguarded Newton iteration on
 ``phi(par) = ||D p(par)|| - delta`` (``|phi| <= 0.1 delta`` is accepted). Everything
 works on the ``n x n`` triangular factor of a QR factorisation of ``J`` with column
-pivoting, ``J P = Q R``, and on ``Q^T r``: the data are never touched here.
+pivoting, ``J P = Q R``, and on ``Q^T r``: the data are never touched here. The
+matrices are a few parameters wide, so plain loops (compiled once, cached on disk)
+beat calls into LAPACK.
 
 References:
     J. J. Moré, "The Levenberg-Marquardt algorithm: implementation and theory",
@@ -18,129 +20,173 @@ References:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from numba import njit
 
-__all__ = ["lm_parameter", "pivoted_qr"]
+from symgrad.jit import DEFAULT_OPTIONS
 
+__all__ = ["householder", "lm_parameter", "pivoted_qr", "propose"]
+
+_JIT = DEFAULT_OPTIONS.numba_kwargs()
 _TINY = np.finfo(np.float64).tiny
 
 
-def pivoted_qr(a: np.ndarray, b: np.ndarray):
-    """Householder QR with column pivoting of a small matrix: ``a[:, perm] = Q R``.
+@njit(**_JIT)
+def householder(a, b, pivot, perm):  # pragma: no cover - compiled
+    """Triangularise ``a`` (k, p) in place by Householder reflections, applying them to ``b`` (k,).
 
-    At step ``j`` the remaining column of largest norm is moved to position ``j``,
-    so ``|R[0, 0]| >= |R[1, 1]| >= ...``, and an exactly zero column gives an exactly
-    zero diagonal entry (the rank test of the Gauss-Newton step).
-
-    Args:
-        a: (k, n) matrix; b: (k,) vector to which ``Q^T`` is applied.
-
-    Returns:
-        ``(R, perm, qtb)``: ``R`` (n, n) upper triangular (rows past ``k`` zero),
-        ``perm`` (n,) int, ``qtb = (Q^T b)[:n]`` (zero-padded past ``k``).
+    With ``pivot``, step ``j`` first swaps in the remaining column of largest norm
+    (recorded in ``perm``), so ``|R[0, 0]| >= |R[1, 1]| >= ...`` and a zero column
+    gives an exactly zero diagonal entry.
     """
-    a = np.array(a, dtype=np.float64, copy=True)
-    b = np.array(b, dtype=np.float64, copy=True)
-    k, n = a.shape
-    perm = np.arange(n)
-    for j in range(min(k, n)):
-        norms = np.sqrt(np.einsum("ij,ij->j", a[j:, j:], a[j:, j:]))
-        p = j + int(np.argmax(norms))
-        if p != j:
-            a[:, [j, p]] = a[:, [p, j]]
-            perm[[j, p]] = perm[[p, j]]
-        column = a[j:, j]
-        norm = float(norms[p - j])
+    k, p = a.shape
+    for j in range(min(k, p)):
+        if pivot:
+            best, at = -1.0, j
+            for c in range(j, p):
+                s = 0.0
+                for i in range(j, k):
+                    s += a[i, c] * a[i, c]
+                if s > best:
+                    best, at = s, c
+            if at != j:
+                for i in range(k):
+                    a[i, j], a[i, at] = a[i, at], a[i, j]
+                perm[j], perm[at] = perm[at], perm[j]
+        below = 0.0
+        for i in range(j + 1, k):
+            below += a[i, j] * a[i, j]
+        top = a[j, j]
+        norm = math.sqrt(top * top + below)
         if norm == 0.0:
-            a[j:, j:] = 0.0
-            break
-        alpha = -norm if column[0] >= 0 else norm
-        v = column.copy()
-        v[0] -= alpha
-        v /= np.linalg.norm(v)
-        a[j:, j:] -= 2.0 * np.outer(v, v @ a[j:, j:])
-        b[j:] -= 2.0 * v * (v @ b[j:])
-        a[j + 1:, j] = 0.0
+            continue
+        alpha = -norm if top >= 0.0 else norm
+        v0 = top - alpha
+        vv = v0 * v0 + below
+        for c in range(j + 1, p):
+            d = v0 * a[j, c]
+            for i in range(j + 1, k):
+                d += a[i, j] * a[i, c]
+            f = 2.0 * d / vv
+            a[j, c] -= f * v0
+            for i in range(j + 1, k):
+                a[i, c] -= f * a[i, j]
+        d = v0 * b[j]
+        for i in range(j + 1, k):
+            d += a[i, j] * b[i]
+        f = 2.0 * d / vv
+        b[j] -= f * v0
+        for i in range(j + 1, k):
+            b[i] -= f * a[i, j]
         a[j, j] = alpha
+        for i in range(j + 1, k):
+            a[i, j] = 0.0
+
+
+@njit(**_JIT)
+def pivoted_qr(a, b):  # pragma: no cover - compiled
+    """``(R, perm, qtb)``: ``a[:, perm] = Q R`` with column pivoting, ``qtb = (Q^T b)[:n]``.
+
+    ``a`` (k, n) and ``b`` (k,) are not modified; ``R`` is (n, n), zero past row ``k``.
+    """
+    k, n = a.shape
+    w = a.copy()
+    v = b.copy()
+    perm = np.arange(n)
+    householder(w, v, True, perm)
     r = np.zeros((n, n))
-    rows = min(k, n)
-    r[:rows] = np.triu(a[:rows])
     qtb = np.zeros(n)
-    qtb[:rows] = b[:rows]
+    for i in range(min(k, n)):
+        qtb[i] = v[i]
+        for j in range(i, n):
+            r[i, j] = w[i, j]
     return r, perm, qtb
 
 
-def _solve_upper(r: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``x`` with ``r x = b`` for nonsingular upper triangular ``r`` (back substitution)."""
-    n = len(b)
-    x = np.zeros(n)
-    for i in range(n - 1, -1, -1):
-        x[i] = (b[i] - r[i, i + 1:] @ x[i + 1:]) / r[i, i]
+@njit(**_JIT)
+def _solve_upper(r, b, size):  # pragma: no cover - compiled
+    """``x`` (r.shape[1],): the leading ``size`` entries solve the leading block of ``r x = b``, the rest 0."""
+    x = np.zeros(r.shape[1])
+    for i in range(size - 1, -1, -1):
+        s = b[i]
+        for j in range(i + 1, size):
+            s -= r[i, j] * x[j]
+        x[i] = s / r[i, i]
     return x
 
 
-def _solve_lower_transposed(s: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``x`` with ``s^T x = b`` for nonsingular upper triangular ``s`` (forward substitution)."""
-    n = len(b)
+@njit(**_JIT)
+def _solve_lower_transposed(s, b):  # pragma: no cover - compiled
+    n = b.size
     x = np.zeros(n)
     for i in range(n):
-        x[i] = (b[i] - s[:i, i] @ x[:i]) / s[i, i]
+        t = b[i]
+        for j in range(i):
+            t -= s[j, i] * x[j]
+        x[i] = t / s[i, i]
     return x
 
 
-def _damped_solve(r: np.ndarray, dp: np.ndarray, qtb: np.ndarray, par: float):
-    """The damped step in pivoted order and the factor ``S``: ``S^T S = R^T R + par Dp^2``.
+@njit(**_JIT)
+def _damped(r, dp, qtb, par):  # pragma: no cover - compiled
+    """``(z, S)``: ``z`` minimises ``||R z - qtb||^2 + par ||Dp z||^2``, ``S^T S = R^T R + par Dp^2``."""
+    n = qtb.size
+    a = np.zeros((2 * n, n))
+    b = np.zeros(2 * n)
+    sq = math.sqrt(par)
+    for i in range(n):
+        for j in range(i, n):
+            a[i, j] = r[i, j]
+        a[n + i, i] = sq * dp[i]
+        b[i] = qtb[i]
+    householder(a, b, False, np.arange(n))
+    return _solve_upper(a, b, n), a
 
-    ``z`` minimises ``||R z - qtb||^2 + par ||Dp z||^2``; it comes from a QR
-    factorisation of the stacked ``[R; sqrt(par) Dp]``.
-    """
-    n = len(qtb)
-    q, s = np.linalg.qr(np.vstack([r, np.diag(np.sqrt(par) * dp)]))
-    z = _solve_upper(s, q[:n].T @ qtb)
-    return -z, s
+
+@njit(**_JIT)
+def _norm(v):  # pragma: no cover - compiled
+    s = 0.0
+    for x in v:
+        s += x * x
+    return math.sqrt(s)
 
 
-def lm_parameter(r: np.ndarray, perm: np.ndarray, diag: np.ndarray, qtb: np.ndarray, delta: float,
-                 par: float):
+@njit(**_JIT)
+def lm_parameter(r, perm, diag, qtb, delta, par):  # pragma: no cover - compiled
     """The Levenberg-Marquardt parameter and step for a trust region of radius ``delta``.
 
-    With ``J P = Q R`` and ``qtb = Q^T r``: if the Gauss-Newton step ``p(0)`` (computed
-    on the leading nonsingular block of ``R``) has ``||D p|| <= 1.1 delta`` it is taken
-    with ``par = 0``; otherwise ``par`` is bracketed by ``[parl, paru]`` and refined by
+    With ``J P = Q R`` and ``qtb = Q^T r``: if the Gauss-Newton step ``p(0)`` (on the
+    leading nonsingular block of ``R``) has ``||D p|| <= 1.1 delta`` it is taken with
+    ``par = 0``; otherwise ``par`` is bracketed by ``[parl, paru]`` and refined by
     Newton's method on ``phi(par) = ||D p(par)|| - delta``, at most 10 times, until
     ``|phi| <= 0.1 delta``.
-
-    Args:
-        r: (n, n) upper triangular factor; perm: its column permutation.
-        diag: (n,) positive scaling ``D``; qtb: (n,) ``Q^T r``.
-        delta: trust-region radius (> 0); par: the previous parameter (a first guess).
 
     Returns:
         ``(par, step)``: the parameter and the step ``p`` in the original order.
     """
-    n = len(qtb)
+    n = qtb.size
     dp = diag[perm]
-    # Gauss-Newton step on the nonsingular leading block (exact zero diagonal = rank).
-    zero = np.flatnonzero(np.diag(r) == 0.0)
-    nsing = int(zero[0]) if zero.size else n
-    z = np.zeros(n)
-    if nsing:
-        z[:nsing] = _solve_upper(r[:nsing, :nsing], -qtb[:nsing])
+    nsing = n
+    for j in range(n):
+        if r[j, j] == 0.0:
+            nsing = j
+            break
+    z = _solve_upper(r, -qtb, nsing)
     step = np.empty(n)
     step[perm] = z
     dx = diag * step
-    dxnorm = float(np.linalg.norm(dx))
+    dxnorm = _norm(dx)
     fp = dxnorm - delta
     if fp <= 0.1 * delta:
         return 0.0, step
-    # Lower bound: the Newton step from par = 0 (only for full rank).
     parl = 0.0
     if nsing == n:
         w = _solve_lower_transposed(r, dp * (dx[perm] / dxnorm))
-        parl = fp / delta / float(w @ w)
-    # Upper bound: ||(J D^-1)^T r|| / delta.
+        parl = fp / delta / (w @ w)
     grad = (r.T @ qtb) / dp
-    gnorm = float(np.linalg.norm(grad))
+    gnorm = _norm(grad)
     paru = gnorm / delta
     if paru == 0.0:
         paru = _TINY / min(delta, 0.1)
@@ -150,19 +196,152 @@ def lm_parameter(r: np.ndarray, perm: np.ndarray, diag: np.ndarray, qtb: np.ndar
     for _ in range(10):
         if par == 0.0:
             par = max(_TINY, 0.001 * paru)
-        z, s = _damped_solve(r, dp, qtb, par)
+        z, s = _damped(r, dp, qtb, par)
         step = np.empty(n)
-        step[perm] = z
+        step[perm] = -z
         dx = diag * step
-        dxnorm = float(np.linalg.norm(dx))
-        previous, fp = fp, dxnorm - delta
-        if abs(fp) <= 0.1 * delta or (parl == 0.0 and fp <= previous < 0.0):
+        dxnorm = _norm(dx)
+        previous = fp
+        fp = dxnorm - delta
+        if abs(fp) <= 0.1 * delta or (parl == 0.0 and fp <= previous and previous < 0.0):
             break
         w = _solve_lower_transposed(s, dp * (dx[perm] / dxnorm))
-        parc = fp / delta / float(w @ w)
+        parc = fp / delta / (w @ w)
         if fp > 0.0:
             parl = max(parl, par)
         elif fp < 0.0:
             paru = min(paru, par)
         par = max(parl, par + parc)
     return par, step
+
+
+@njit(**_JIT)
+def propose(base, cols, diag, delta, par, x, lo, hi):  # pragma: no cover - compiled
+    """One trial step over the free parameters ``cols``, projected onto the box ``[lo, hi]``.
+
+    Args:
+        base: (n+1, n+1) triangular factor of ``[J | r]`` at ``x``.
+
+    Returns:
+        ``(par, trial, pnorm, jpnorm, gstep, clipped)``: the parameter, the trial
+        point, ``||D s||``, ``||J s||`` and ``(J^T r) . s`` for the step ``s``, and
+        whether the projection changed it.
+    """
+    n = x.size
+    m = cols.size
+    sub = np.empty((n + 1, m))
+    rhs = np.empty(n + 1)
+    for i in range(n + 1):
+        for c in range(m):
+            sub[i, c] = base[i, cols[c]]
+        rhs[i] = base[i, n]
+    rf, perm, qtf = pivoted_qr(sub, rhs)
+    par, free_step = lm_parameter(rf, perm, diag[cols], qtf, delta, par)
+    step = np.zeros(n)
+    for c in range(m):
+        step[cols[c]] = free_step[c]
+    trial = np.empty(n)
+    clipped = False
+    for i in range(n):
+        t = x[i] + step[i]
+        if t < lo[i]:
+            t, clipped = lo[i], True
+        elif t > hi[i]:
+            t, clipped = hi[i], True
+        trial[i] = t
+        step[i] = t - x[i]
+    pnorm = _norm(diag * step)
+    jp = np.zeros(n)
+    gstep = 0.0
+    for i in range(n):
+        s = 0.0
+        for j in range(i, n):
+            s += base[i, j] * step[j]
+        jp[i] = s
+        gstep += s * base[i, n]
+    return par, trial, pnorm, _norm(jp), gstep, clipped
+
+
+@njit(**_JIT)
+def factor_dense(r, jac):  # pragma: no cover - compiled
+    """``R_aug`` (n+1, n+1): the triangular factor of ``[J | r]`` (``Q^T r`` in its last column)."""
+    m, n = jac.shape
+    a = np.empty((m, n + 1))
+    a[:, :n] = jac
+    a[:, n] = r
+    householder(a, np.zeros(m), False, np.arange(n + 1))
+    out = np.zeros((n + 1, n + 1))
+    for i in range(min(m, n + 1)):
+        for j in range(i, n + 1):
+            out[i, j] = a[i, j]
+    return out
+
+
+@njit(**_JIT)
+def safe_norm(v):  # pragma: no cover - compiled
+    """Euclidean norm, scaled by the largest entry so that neither squares overflow nor underflow."""
+    big = 0.0
+    for x in v:
+        a = abs(x)
+        if not a <= big:  # also catches nan
+            big = a
+    if big == 0.0 or not math.isfinite(big):
+        return big
+    if 1e-150 < big < 1e150:
+        return _norm(v)
+    s = 0.0
+    for x in v:
+        s += (x / big) * (x / big)
+    return big * math.sqrt(s)
+
+
+@njit(**_JIT)
+def dense_linearization(r, jac):  # pragma: no cover - compiled
+    """``(||r||, R_aug, ||J_j||)`` of dense residuals and Jacobian (nan norm if any is not finite)."""
+    m, n = jac.shape
+    acnorm = np.zeros(n)
+    finite = True
+    for i in range(m):
+        for j in range(n):
+            v = jac[i, j]
+            if not math.isfinite(v):
+                finite = False
+            acnorm[j] += v * v
+    for j in range(n):
+        acnorm[j] = math.sqrt(acnorm[j])
+    fnorm = safe_norm(r)
+    if not finite:
+        fnorm = math.nan
+        return fnorm, np.full((n + 1, n + 1), math.nan), acnorm
+    return fnorm, factor_dense(r, jac), acnorm
+
+
+@njit(**_JIT)
+def gradient_state(base, acnorm, fnorm, x, lo, hi):  # pragma: no cover - compiled
+    """``(grad, cols, gnorm)`` at ``x``: ``J^T r``, the free parameters, and the gtol measure.
+
+    A parameter is held when it sits on a bound and its descent direction ``-grad``
+    points out of the box; ``gnorm = max |grad_j| / (||J_j|| ||r||)`` over the free
+    ``j`` with ``J_j != 0`` (0 when ``r = 0``).
+    """
+    n = x.size
+    grad = np.zeros(n)
+    for j in range(n):
+        s = 0.0
+        for i in range(j + 1):
+            s += base[i, j] * base[i, n]
+        grad[j] = s
+    free = np.empty(n, dtype=np.int64)
+    m = 0
+    gnorm = 0.0
+    for j in range(n):
+        held = (x[j] <= lo[j] and grad[j] > 0.0) or (x[j] >= hi[j] and grad[j] < 0.0)
+        if held:
+            continue
+        free[m] = j
+        m += 1
+        if fnorm != 0.0 and acnorm[j] != 0.0:
+            g = abs(grad[j]) / (acnorm[j] * fnorm)
+            if not g <= gnorm:
+                gnorm = g
+    return grad, free[:m].copy(), gnorm
