@@ -24,6 +24,13 @@ from symgrad.optimize._least_squares import LeastSquares
 __all__ = ["CompiledFit", "curve_fit", "result_of"]
 
 
+def _values_and_jacobian(compiled, args, columns):
+    """The model's values and Jacobian at ``args``, in one pass where ``LeastSquares`` offers it."""
+    if hasattr(compiled, "residuals_and_jacobian"):
+        return compiled.residuals_and_jacobian(args, columns)
+    return compiled.residuals(args, columns), compiled.jacobian(args, columns)
+
+
 class CompiledFit:
     """The models of a :class:`FitSpec`, compiled once with their exact Jacobians.
 
@@ -56,8 +63,9 @@ class CompiledFit:
         compiled, _, index, _ = self.parts[k]
         args = theta[index]
         with np.errstate(all="ignore"):
-            yhat = np.broadcast_to(compiled.residuals(args, columns), (n,))
-            jac = np.broadcast_to(compiled.jacobian(args, columns), (n, len(index)))
+            values, jac = _values_and_jacobian(compiled, args, columns)
+            yhat = np.broadcast_to(values, (n,))
+            jac = np.broadcast_to(jac, (n, len(index)))
         grad = np.zeros((n, len(self.symbols)))
         grad[:, index] = jac
         return np.array(yhat, dtype=np.float64), grad
@@ -73,8 +81,9 @@ class CompiledFit:
             stop = start + ds.n
             args = theta[index]
             with np.errstate(all="ignore"):
-                yhat = np.broadcast_to(compiled.residuals(args, columns), (ds.n,))
-                block = np.broadcast_to(compiled.jacobian(args, columns), (ds.n, len(index)))
+                values, partials = _values_and_jacobian(compiled, args, columns)
+                yhat = np.broadcast_to(values, (ds.n,))
+                block = np.broadcast_to(partials, (ds.n, len(index)))
                 res = yhat - ds.y
                 if weight is not None:
                     res = res * weight

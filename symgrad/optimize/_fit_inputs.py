@@ -239,8 +239,10 @@ def fit_spec(model, data, y, *, params=None, p0=None, sigma=None, bounds=None, f
         claimed |= set(_lookup(named, table, "p0" if named is p0 else "bounds"))
     claimed_names = {s.name for s in claimed}
 
-    datas, ys = _as_list(data, None), _as_list(y, None)
-    sigmas = _as_list(sigma, k) if is_global else [sigma]
+    if is_global:
+        datas, ys, sigmas = list(data), list(y), _as_list(sigma, k)
+    else:  # a plain list is one column of numbers here
+        datas, ys, sigmas = [data], [y], [sigma]
     datasets, data_symbols = [], set()
     for i, (m, d, yi, si) in enumerate(zip(models, datas, ys, sigmas)):
         where = f"data[{i}]" if is_global else "data"

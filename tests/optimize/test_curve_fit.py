@@ -157,7 +157,7 @@ def test_data_forms_agree(line):
     x, y, sigma = line
     expected = sg.curve_fit(A * X + B, {X: x}, y, sigma=sigma).x
     frame = pd.DataFrame({"x": x, "obs": y, "err": sigma, "other": np.zeros_like(x)})
-    for data, yy, ss in [(x, y, sigma), ({"x": x, "obs": y, "err": sigma}, "obs", "err"),
+    for data, yy, ss in [(x, y, sigma), (list(x), list(y), list(sigma)), ({"x": x, "obs": y, "err": sigma}, "obs", "err"),
                          (frame, "obs", "err"), (frame, frame["obs"], frame["err"].to_numpy())]:
         res = sg.curve_fit(A * X + B, data, yy, sigma=ss)
         np.testing.assert_allclose(res.x, expected, rtol=1e-12)
