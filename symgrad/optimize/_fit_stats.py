@@ -1,15 +1,16 @@
 """Covariance of least-squares estimates from a rank-revealing QR of the Jacobian, and the fit statistics.
 
 With weighted residuals ``r`` (N,) and their Jacobian ``J`` (N, n) at the solution,
-``J P = Q R`` with a column permutation ``P`` that puts the largest remaining column
-first at each step, so that ``|R_kk|`` decreases. The numerical rank is the number of
+scaled to unit columns ``J = J_s D`` (so that the rank does not depend on the units
+of the parameters), ``J_s P = Q R`` with a column permutation ``P`` that puts the
+largest remaining column first at each step, so that ``|R_kk|`` decreases. The numerical rank is the number of
 ``|R_kk| > rtol |R_00|`` with ``rtol = eps max(N, n)`` (the threshold
 ``scipy.optimize.curve_fit`` applies to singular values). Splitting
 ``R = [[R11, R12], [0, R22]]`` at the rank, the directions the data cannot see are the
 columns of ``P [[-R11^-1 R12], [I]]``; a parameter with a component along them
 cannot be determined (its standard error is ``inf``), and the others get the
-covariance ``s^2 P diag((R11^T R11)^-1, 0) P^T``, which for them is the same whatever
-generalised inverse of ``J^T J`` is used.
+covariance ``s^2 D^-1 P diag((R11^T R11)^-1, 0) P^T D^-1``, which for them is the same
+whatever generalised inverse of ``J^T J`` is used.
 """
 
 from __future__ import annotations
@@ -71,6 +72,10 @@ def covariance(jac: np.ndarray, scale: float) -> Covariance:
     m, n = jac.shape
     if n == 0:
         return Covariance(np.zeros((0, 0)), np.zeros((0, 0)), (), 0)
+    # unit columns first: the rank, and so the answer, must not depend on the parameters' units
+    norms = np.sqrt(np.einsum("ij,ij->j", jac, jac))
+    unit = np.where(norms > 0, norms, 1.0)
+    jac = jac / unit
     small = np.linalg.qr(jac, mode="r") if m > n else jac
     r, perm = pivoted_r(small)
     diag = np.abs(np.diag(r)) if r.shape[0] >= n else np.abs(np.concatenate([np.diag(r), np.zeros(n - r.shape[0])]))
@@ -90,7 +95,7 @@ def covariance(jac: np.ndarray, scale: float) -> Covariance:
     inverse[np.ix_(perm, perm)] = gen_p
     undetermined = np.empty(n, dtype=bool)
     undetermined[perm] = undetermined_p
-    generalized = scale * inverse
+    generalized = scale * inverse / np.outer(unit, unit)
     matrix = generalized.copy()
     matrix[undetermined, :] = np.nan
     matrix[:, undetermined] = np.nan

@@ -214,3 +214,13 @@ def test_a_run_out_of_evaluations_is_not_success():
     assert not res.success
     assert any("did not converge" in w for w in res.warnings)
     assert "NOT SUCCESSFUL" in str(res) and "max_nfev" in res.message
+
+
+def test_the_answer_does_not_depend_on_units():
+    p = load("Misra1a")
+    base = sg.curve_fit(p.model, {"x": p.xdata}, p.y, p0=list(p.starts[0]))
+    start = [p.starts[0][0] * 1e6, p.starts[0][1] * 1e-3]
+    scaled = sg.curve_fit(p.model, {"x": p.xdata * 1e3}, p.y * 1e6, p0=start)  # x in 1e-3, y in 1e6 units
+    np.testing.assert_allclose(scaled.x * [1e-6, 1e3], base.x, rtol=1e-10)
+    np.testing.assert_allclose(scaled.stderr[B1] * 1e-6, base.stderr[B1], rtol=1e-8)
+    assert scaled.nfev == base.nfev and scaled.r_squared == pytest.approx(base.r_squared, rel=1e-12)
