@@ -138,24 +138,30 @@ def likelihood_report(objective, columns, x) -> LikelihoodReport:
 
 
 def _inverse(hess, params, warnings):
-    """``H^-1`` by Cholesky; a Hessian that is not positive definite gets ``inf``/NaN and a warning."""
+    """``H^-1`` by Cholesky of ``H`` scaled to a unit diagonal (so that units do not matter);
+    a Hessian that is not positive definite gets ``inf``/NaN for the undetermined
+    parameters, and a warning."""
     k = len(params)
+    diag = np.abs(np.diag(hess))
+    unit = np.where(diag > 0, np.sqrt(diag), 1.0)
+    scaled = hess / np.outer(unit, unit)
     try:
-        chol = np.linalg.cholesky(hess)
+        chol = np.linalg.cholesky(scaled)
     except np.linalg.LinAlgError:
         chol = None
-    if chol is not None and np.all(np.diag(chol) > np.finfo(np.float64).eps * math.sqrt(np.abs(hess).max())):
+    tiny = math.sqrt(np.finfo(np.float64).eps * k)
+    if chol is not None and np.all(np.diag(chol) > tiny):
         inv = np.linalg.solve(chol, np.eye(k))
-        cov = inv.T @ inv
+        cov = (inv.T @ inv) / np.outer(unit, unit)
         return cov, np.sqrt(np.diag(cov))
-    values, vectors = np.linalg.eigh(hess)
+    values, vectors = np.linalg.eigh(scaled)
     bad = values <= np.finfo(np.float64).eps * k * max(abs(values).max(), 1e-300)
     flat = np.abs(vectors[:, bad]).max(axis=1) > 1e-8 if bad.any() else np.zeros(k, dtype=bool)
     names = ", ".join(str(params[i]) for i in np.flatnonzero(flat))
     warnings.append(f"the Hessian is not positive definite (is x a minimiser?); the data cannot determine "
-                    f"{names}: standard error inf")
+                    f"{names or 'some direction'}: standard error inf")
     good = ~bad
-    cov = (vectors[:, good] / values[good]) @ vectors[:, good].T
+    cov = ((vectors[:, good] / values[good]) @ vectors[:, good].T) / np.outer(unit, unit)
     cov[flat, :] = np.nan
     cov[:, flat] = np.nan
     cov[np.flatnonzero(flat), np.flatnonzero(flat)] = np.inf

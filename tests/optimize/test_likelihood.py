@@ -77,3 +77,11 @@ def test_x_of_the_wrong_length(logistic):
     nll, columns, *_ = logistic
     with pytest.raises(InputError, match=r"x has 2 values but the objective has 3 parameters \(b0, b1, b2\)"):
         sg.likelihood_report(nll, columns, [0.0, 0.0])
+
+
+def test_units_of_a_covariate_do_not_matter(logistic):
+    nll, (u, v, y), beta, cov, _ = logistic
+    scale = np.array([1.0, 1e-6, 1.0])  # u measured in units a million times smaller
+    rep = sg.likelihood_report(nll, [u * 1e6, v, y], beta * scale)
+    np.testing.assert_allclose(rep.covariance, cov * np.outer(scale, scale), rtol=1e-8)
+    assert rep.warnings == []
