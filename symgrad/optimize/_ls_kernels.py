@@ -43,13 +43,32 @@ import numpy as np
 '''
 
 _TRIANGULARISE = '''
+def _dot(_x, _y, _lo, _hi):
+    # sum of _x[i] * _y[i] for _lo <= i < _hi, in four interleaved partial sums (a fixed
+    # order, so the result is reproducible; four chains keep the multiply-adds in flight)
+    _s0 = 0.0
+    _s1 = 0.0
+    _s2 = 0.0
+    _s3 = 0.0
+    _i = _lo
+    while _i + 4 <= _hi:
+        _s0 += _x[_i] * _y[_i]
+        _s1 += _x[_i + 1] * _y[_i + 1]
+        _s2 += _x[_i + 2] * _y[_i + 2]
+        _s3 += _x[_i + 3] * _y[_i + 3]
+        _i += 4
+    while _i < _hi:
+        _s0 += _x[_i] * _y[_i]
+        _i += 1
+    return (_s0 + _s1) + (_s2 + _s3)
+
+
 def _triangularise(_a, _k, _p):
     # Householder QR in place of the (p, k) array _a holding the columns of a k x p matrix.
     for _j in range(min(_k, _p)):
-        _below = 0.0
-        for _i in range(_j + 1, _k):
-            _below += _a[_j, _i] * _a[_j, _i]
-        _top = _a[_j, _j]
+        _vj = _a[_j]
+        _below = _dot(_vj, _vj, _j + 1, _k)
+        _top = _vj[_j]
         _norm = math.sqrt(_top * _top + _below)
         if _norm == 0.0:
             continue
@@ -57,14 +76,12 @@ def _triangularise(_a, _k, _p):
         _v0 = _top - _alpha
         _vv = _v0 * _v0 + _below
         for _c in range(_j + 1, _p):
-            _d = _v0 * _a[_c, _j]
+            _col = _a[_c]
+            _f = 2.0 * (_v0 * _col[_j] + _dot(_vj, _col, _j + 1, _k)) / _vv
+            _col[_j] -= _f * _v0
             for _i in range(_j + 1, _k):
-                _d += _a[_j, _i] * _a[_c, _i]
-            _f = 2.0 * _d / _vv
-            _a[_c, _j] -= _f * _v0
-            for _i in range(_j + 1, _k):
-                _a[_c, _i] -= _f * _a[_j, _i]
-        _a[_j, _j] = _alpha
+                _col[_i] -= _f * _vj[_i]
+        _vj[_j] = _alpha
 '''
 
 
@@ -115,7 +132,7 @@ def residual_source(residual, params, data) -> KernelSource:
     names = ", ".join(str(s) for s in params)
     what = f"least squares of {residual} over ({names})"
     text = _HEADER.format(what=what) + _TRIANGULARISE.lstrip() + "\n\n" + "\n".join(lines).rstrip() + "\n"
-    functions = ("_triangularise", "residuals", "residuals_jacobian", "ss_range", "qr_range")
+    functions = ("_dot", "_triangularise", "residuals", "residuals_jacobian", "ss_range", "qr_range")
     return KernelSource(what, text, functions, ("ss_range", "qr_range"), len(body))
 
 
