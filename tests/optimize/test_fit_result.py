@@ -154,3 +154,17 @@ def test_plot_draws_data_fit_and_residuals(tmp_path, decay):
     assert len(top.lines) >= 2 and len(bottom.lines) >= 2
     np.testing.assert_allclose(bottom.lines[0].get_ydata(), res.residuals)
     assert path.stat().st_size > 1000
+
+
+def test_json_round_trip_of_a_global_fit_predicts_each_model():
+    x = np.linspace(0.0, 2.0, 8)
+    c = sp.Symbol("c")
+    res = sg.curve_fit([A * X + B, A * X + c], [{X: x}, {X: x}],
+                       [2 * x + 1 + 0.01 * np.sin(7 * x), 2 * x - 1 + 0.01 * np.cos(5 * x)])
+    back = sg.FitResult.from_json(res.to_json())
+    assert back.spec.is_global and [str(ds.model) for ds in back.spec.datasets] == ["a*x + b", "a*x + c"]
+    for k in (0, 1):
+        np.testing.assert_array_equal(back.predict({"x": [0.5, 3.0]}, dataset=k),
+                                      res.predict({"x": [0.5, 3.0]}, dataset=k))
+    assert back.conf_interval(method="wald") == {s: res.conf_interval(method="wald")[s0]
+                                                 for s, s0 in zip(back.fitted, res.fitted)}
