@@ -11,8 +11,11 @@ beside the file, so a new process that builds the same kernel compiles nothing.
 Concurrency and damage: a file is created with a hard link from a private temporary
 file, which fails (harmlessly) when another process created it first, so a file is
 never half-written or rewritten under a reader; a file whose text is not what its
-name promises is replaced, and so is machine code that does not load. When the directory cannot be written, kernels are built
-in memory (compiled anew by each process) after one ``CacheWarning``.
+name promises (even bytes that are not UTF-8) is replaced, and so is machine code that
+does not load. When the directory cannot be written, kernels are built in memory
+(compiled anew by each process) after one ``CacheWarning``. :func:`builtin_kernel`
+gives symgrad's own kernels the same fallback when Numba cannot cache them beside
+the installed package.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.util
+import inspect
+import textwrap
 import linecache
 import os
 import pickle
@@ -34,7 +39,7 @@ import numpy as np
 
 from symgrad.jit._options import DEFAULT_OPTIONS, JitOptions
 
-__all__ = ["CacheWarning", "cache_dir", "load_module", "source_key"]
+__all__ = ["CacheWarning", "builtin_kernel", "cache_dir", "load_module", "source_key"]
 
 _VERSION = "0.1.0"
 _warned = False
@@ -165,3 +170,44 @@ def load_module(source, options: JitOptions = DEFAULT_OPTIONS) -> types.ModuleTy
         setattr(module, name, numba.njit(**kwargs)(getattr(module, name)))
     sys.modules[module_name] = module
     return module
+
+
+#: Numba's own defaults, which symgrad's built-in kernels compile with.
+_BUILTIN_OPTIONS = JitOptions(error_model="python", nogil=False)
+#: The only globals a built-in kernel may use to be cached in the cache directory.
+_BUILTIN_HEADER = "import math\nimport numpy as np\n\n\n"
+
+
+def builtin_kernel(function=None, *, options: JitOptions | None = None):
+    """``numba.njit(cache=True)`` for one of symgrad's own kernels, wherever it is installed.
+
+    Numba caches beside the source file, or in the user's cache folder. When neither
+    can be written (a read-only install and a read-only ``$HOME``) ``njit(cache=True)``
+    raises "no locator available" at import. Then the kernel's source is written to
+    symgrad's cache directory and cached there like a generated kernel (or compiled in
+    memory after one ``CacheWarning`` when that cannot be written either). A kernel
+    that uses other globals than ``math`` and ``np`` (another kernel, a constant) is
+    compiled in memory instead.
+
+    Use as ``@builtin_kernel``, or ``@builtin_kernel(options=DEFAULT_OPTIONS)`` for the
+    options of the generated kernels (the default is Numba's own, ``error_model="python"``).
+    """
+    if function is None:
+        return lambda f: builtin_kernel(f, options=options)
+    options = options or _BUILTIN_OPTIONS
+    kwargs = options.numba_kwargs()
+    try:
+        return numba.njit(**kwargs)(function)
+    except RuntimeError as exc:
+        if "no locator" not in str(exc):
+            raise
+    used = set(function.__code__.co_names) & set(function.__globals__)
+    if not used <= {"math", "np"}:
+        return numba.njit(**dict(kwargs, cache=False))(function)
+    lines = textwrap.dedent(inspect.getsource(function)).splitlines(True)
+    while lines and lines[0].lstrip().startswith("@"):  # drop the decorator
+        lines.pop(0)
+    source = types.SimpleNamespace(
+        text=_BUILTIN_HEADER + "".join(lines), functions=(function.__name__,), loops=()
+    )
+    return getattr(load_module(source, options), function.__name__)

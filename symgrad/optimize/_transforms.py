@@ -13,8 +13,8 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
+from symgrad.jit._cache import builtin_kernel
 from symgrad.optimize._base import EmptyState, GradientTransformation
 from symgrad.optimize._schedules import as_schedule
 
@@ -49,7 +49,7 @@ def _number(value, name: str, low: float = 0.0, high: float = math.inf, *, open_
 # ---------------------------------------------------------------- kernels
 
 
-@njit(cache=True)
+@builtin_kernel
 def _adam_kernel(g, mu, nu, b1, b2, bc1, sqrt_bc2, eps):  # pragma: no cover - compiled
     u = np.empty_like(g)
     for i in range(g.shape[0]):
@@ -59,7 +59,7 @@ def _adam_kernel(g, mu, nu, b1, b2, bc1, sqrt_bc2, eps):  # pragma: no cover - c
     return u
 
 
-@njit(cache=True)
+@builtin_kernel
 def _rms_kernel(g, nu, alpha, eps):  # pragma: no cover - compiled
     u = np.empty_like(g)
     for i in range(g.shape[0]):
@@ -68,7 +68,7 @@ def _rms_kernel(g, nu, alpha, eps):  # pragma: no cover - compiled
     return u
 
 
-@njit(cache=True)
+@builtin_kernel
 def _rss_kernel(g, s, eps):  # pragma: no cover - compiled
     u = np.empty_like(g)
     for i in range(g.shape[0]):
@@ -77,7 +77,7 @@ def _rss_kernel(g, s, eps):  # pragma: no cover - compiled
     return u
 
 
-@njit(cache=True)
+@builtin_kernel
 def _trace_kernel(g, buf, first, decay, dampening, nesterov):  # pragma: no cover - compiled
     u = np.empty_like(g)
     for i in range(g.shape[0]):
