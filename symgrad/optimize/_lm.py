@@ -211,7 +211,7 @@ def _iterate(problem, x, lo, hi, ftol, xtol, gtol, max_nfev, fixed_diag) -> LMRe
     if 1 <= status <= 3:
         x, lin = _polish(problem, x, lin, lo, hi, max_nfev)
     gnorm = gradient_state(lin.factor, lin.acnorm, lin.fnorm, x, lo, hi)[2]
-    runaway = runaway_parameters(x, x_start, lin.fnorm, lin.acnorm)
+    runaway = runaway_parameters(x, x_start, lin.fnorm, lin.acnorm, (x <= lo) | (x >= hi))
     message = MESSAGES.get(status, "")
     if status == -2:
         message = "the Jacobian at an accepted point is not finite"

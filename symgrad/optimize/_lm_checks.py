@@ -46,18 +46,22 @@ def sensitivities(x: np.ndarray, x_start: np.ndarray, fnorm: float, acnorm: np.n
     return np.where(np.isnan(out), 0.0, out)
 
 
-def runaway_parameters(x, x_start, fnorm, acnorm) -> list[str]:
+def runaway_parameters(x, x_start, fnorm, acnorm, held=None) -> list[str]:
     """Messages naming the parameters the residuals stopped depending on (``s_j < INSENSITIVE``).
 
     Typically a parameter that ran off along a direction in which the sum of squares
     flattens out (a decay rate to infinity, an exponential that underflows): the
     tests of the iteration may then hold, but the value found carries no information.
+    Parameters on a bound (``held``) and those still exactly at a zero start are not judged.
     """
     if not np.isfinite(fnorm) or not np.all(np.isfinite(acnorm)):
         return []
     sens = sensitivities(x, x_start, fnorm, acnorm)
     out = []
-    for j in np.flatnonzero(sens < INSENSITIVE):
+    judged = np.maximum(np.abs(x), np.abs(x - x_start)) > 0
+    if held is not None:
+        judged &= ~held
+    for j in np.flatnonzero((sens < INSENSITIVE) & judged):
         how = (f"ran away from {x_start[j]:.6g} to {x[j]:.6g}" if abs(x[j]) > 10 * abs(x_start[j])
                else f"reached {x[j]:.6g}")
         out.append(f"x[{j}] {how} while the residuals stopped depending on it (a change by its size or "
