@@ -19,7 +19,7 @@ import numpy as np
 import sympy as sp
 
 import symgrad as sg
-from symgrad.optimize._guard import guard_gradient
+from symgrad.check._guard import guard_gradient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 

@@ -368,3 +368,11 @@ class Objective:
 
         data = self.prepare(*columns, rows=False)
         return check_objective(self, self._theta(theta), data.columns, rtol=rtol, atol=atol)
+
+    def guard(self, theta: np.ndarray, data: Data, columns=(), *, caller: str = "fit") -> None:
+        """Stop with ``GradientMismatchError`` if the compiled gradient at ``theta`` disagrees
+        with the autograd engine's on a few samples (the start-up check of ``sg.fit`` and
+        ``sg.minimize``; see ``symgrad.check.guard_gradient``)."""
+        from symgrad.check._guard import guard_gradient
+
+        guard_gradient(self, theta, data, columns, caller=caller)

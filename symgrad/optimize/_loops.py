@@ -11,7 +11,6 @@ import numpy as np
 from symgrad.errors import InputError
 from symgrad.optimize._base import Oracle
 from symgrad.optimize._checkpoint import load_checkpoint, save_checkpoint
-from symgrad.optimize._guard import guard_gradient
 from symgrad.optimize._problem import (
     as_objective,
     check_count,
@@ -128,8 +127,8 @@ def minimize(objective, x0, *, optimizer=None, steps: int = 1000, tol=None, call
     loss = float(loss)
     if not math.isfinite(loss):
         raise InputError(f"minimize: the loss at x0 is {loss}; start from a point where it is finite")
-    if check and obj is not None:
-        guard_gradient(obj, x, obj.prepare(), caller="minimize")
+    if check and hasattr(obj, "guard"):
+        obj.guard(x, obj.prepare(), caller="minimize")
     history = [loss]
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected from the loss
         x, loss, history, converged, message, taken = _minimize_steps(
@@ -278,8 +277,8 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
     loss = float(loss)
     if not math.isfinite(loss):
         raise InputError(f"fit: the loss at the starting point is {loss}; start from other parameters")
-    if check and start_epoch == 0:
-        guard_gradient(obj, x, data, columns, caller="fit")
+    if check and start_epoch == 0 and hasattr(obj, "guard"):
+        obj.guard(x, data, columns, caller="fit")
     if start_epoch == 0:
         history = [loss]
 
