@@ -6,7 +6,8 @@ Wolfe line search) and, for Newton, the exact Hessian, through the :class:`Oracl
 that ``minimize`` and full-batch ``fit`` pass in.
 
 Both say when to stop. At ``x_k`` with loss ``f_k`` and gradient ``g_k``, the block
-has converged when one of two tests holds (L-BFGS-B's ``pgtol`` and ``factr`` tests)::
+has converged when one of two tests holds (L-BFGS-B's ``factr`` test, and a gradient
+test made relative as Dennis and Schnabel's, section 7.2)::
 
     relative gradient   max_i |g_i| max(|x_i|, 1) / max(|f_k|, 1) <= gtol
     relative reduction  (f_{k-1} - f_k) / max(|f_{k-1}|, |f_k|, 1) <= factr * eps
@@ -14,9 +15,11 @@ has converged when one of two tests holds (L-BFGS-B's ``pgtol`` and ``factr`` te
 (``eps`` the float64 machine epsilon). The state records the first step where a test
 held (``state.converged``, ``state.message``) and makes that update zero, so that a
 loop that reads ``state.done`` stops there. A block that is driven further keeps
-stepping while its line search lowers the loss. When the search finds no lower loss along the direction nor along ``-g`` (the
-loss is flat to rounding there, or the gradient is wrong), the block has stalled
-(``state.stalled``): from then on its update is zero and costs no evaluation.
+stepping while its line search lowers the loss. When the search finds no lower loss
+along the direction nor along ``-g``, or only one lower by less than the reduction
+test and without meeting the Wolfe conditions (the loss is flat to rounding there, or
+the gradient is wrong), the block has stalled (``state.stalled``): from then on its
+update is zero and costs no evaluation.
 """
 
 from __future__ import annotations
@@ -88,6 +91,17 @@ def _record_test(state, x, f: float, g):
     if code == RUNNING:
         return state
     return state._replace(stop=code, stop_step=state.count, measure=measure)
+
+
+def _no_progress(ls, f: float, factr: float) -> bool:
+    """No step, or a step that misses the Wolfe conditions and lowers ``f`` only at rounding level.
+
+    Past the point where the loss is flat to rounding, a search can still meet values
+    a few ulps below ``f`` and would spend its whole budget on each of them.
+    """
+    if ls is None or ls.alpha == 0.0:
+        return True
+    return not ls.wolfe and (f - ls.value) / max(abs(f), abs(ls.value), 1.0) <= factr * EPS
 
 
 def _loss_at(oracle, x, state) -> tuple[float, int]:
@@ -242,7 +256,7 @@ def Newton(damping: float = 0.0, line_search: bool = True, *, gtol: float = 1e-1
                 d, fallbacks = -g / max(1.0, float(np.linalg.norm(g))), fallbacks + 1
                 ls, more = _search(oracle, x, f, g, d, 1.0)
                 spent += more
-            if ls is None or ls.alpha == 0.0:
+            if _no_progress(ls, f, factr):
                 return np.zeros_like(x), state._replace(evaluations=state.evaluations + evaluations + spent,
                                                         stalled=True, shifted=shifted, fallbacks=fallbacks)
             u, next_f = ls.alpha * d, ls.value
@@ -381,7 +395,7 @@ def LBFGS(memory: int = 10, *, gtol: float = 1e-10, factr: float = 1e4) -> Gradi
             ls, more = _search(oracle, x, f, g, d, 1.0)
             spent += more
         evaluations += state.evaluations + spent
-        if ls is None or ls.alpha == 0.0:
+        if _no_progress(ls, f, factr):
             return np.zeros_like(x), state._replace(stored=stored, evaluations=evaluations, restarts=restarts,
                                                     stalled=True)
         u = ls.alpha * d

@@ -198,8 +198,9 @@ def test_full_batch_fit_with_lbfgs_reaches_five_digits_in_few_evaluations(logist
     result = sg.fit(obj_counted, columns, x0=np.zeros(len(obj.params)), optimizer=optim.LBFGS(), epochs=100,
                     check=False)
     assert _relative_error(result.x, reference) <= 1e-5
-    # the Armijo search took up to 41 evaluations per epoch once the loss was flat (2,361 in all)
-    assert counted.calls <= 300
+    # the former Armijo search took up to 41 evaluations per epoch once the loss was flat
+    # (2,221 in all); a stalled block costs none, leaving the loop's one per epoch
+    assert counted.calls <= 200
     assert np.all(np.diff(result.history) <= 0)
 
 
