@@ -87,10 +87,10 @@ def test_line_search_meets_both_strong_wolfe_conditions(alpha0):
 
 
 def test_line_search_treats_a_non_finite_value_as_too_long_a_step():
-    def barrier(z):  # -log(1 - z) - z: minimum at 0 from the left... but defined only for z < 1
-        with np.errstate(invalid="ignore", divide="ignore"):
-            v = -np.log(1 - z[0]) - 2 * z[0]
-        return (float(v) if z[0] < 1 else np.inf), np.array([1 / (1 - z[0]) - 2])
+    def barrier(z):  # -log(1 - z) - 2 z: minimum at z = 1/2, infinite from z = 1 on
+        if z[0] >= 1:
+            return np.inf, np.array([np.nan])
+        return float(-np.log(1 - z[0]) - 2 * z[0]), np.array([1 / (1 - z[0]) - 2])
 
     x, d = np.array([0.0]), np.array([1.0])
     s = strong_wolfe(barrier, x, d, 0.0, -1.0, alpha=100.0)
