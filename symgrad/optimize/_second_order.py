@@ -112,7 +112,7 @@ def _loss_at(oracle, x, state) -> tuple[float, int]:
 
 
 def _search(oracle, x, f, g, d, alpha):
-    """A strong Wolfe search along ``d`` (``-g`` if ``d`` does not descend); ``(step, evaluations)``."""
+    """A strong Wolfe search along ``d``: ``(LineSearch, evaluations)``, ``(None, 0)`` if ``d`` does not descend."""
     slope = float(g @ d)
     if not slope < 0:
         return None, 0
