@@ -124,19 +124,23 @@ class LeastSquares:
 
 
 class _Dense:
-    """``residuals(x)`` and ``residuals_and_jacobian(x)`` of a :class:`LeastSquares` on its data."""
+    """``residuals_and_jacobian(x)`` of a :class:`LeastSquares` on its data.
+
+    Trial points get the Jacobian too (for data this small it costs little, and an
+    accepted trial needs no second pass), so a fit compiles one kernel.
+    """
 
     def __init__(self, ls, columns, n_samples):
         self.kernels, self.theta, self.columns, self.n_samples = ls._kernels, ls._theta, columns, n_samples
-        self.module = ls._kernels.module
 
     def residuals(self, x):
-        r = np.empty(self.n_samples)
-        self.module.residuals(self.theta(x), self.columns, r)
-        return r
+        return self.kernels.residuals(self.theta(x), self.columns, self.n_samples)
 
     def residuals_and_jacobian(self, x):
         return self.kernels.residuals_jacobian(self.theta(x), self.columns, self.n_samples)
+
+    def __call__(self, x):
+        return self.residuals_and_jacobian(x)
 
 
 class _Factored(_Dense):
@@ -297,7 +301,7 @@ def levenberg_marquardt(residual, params, data, columns, x0, *, ftol: float = 1e
     n_samples = bound.n_samples
     with np.errstate(all="ignore"):
         start = (bound.sum_of_squares(x) if hasattr(bound, "sum_of_squares")
-                 else float(np.sum(bound.residuals(x) ** 2)))
+                 else float(np.sum(bound.residuals_and_jacobian(x)[0] ** 2)))
     if not math.isfinite(start):
         raise InputError(f"levenberg_marquardt: the residuals at x0 are not finite (sum of squares {start}); "
                          "start elsewhere")

@@ -73,7 +73,8 @@ class LMResult:
         nfev, njev: residual and Jacobian evaluations.
         status: MINPACK's ``info`` (1..8, see the module docstring); 0: the residuals
             at the start are not finite; -1: a parameter ran away while the residuals
-            stopped depending on it (see ``warnings``).
+            stopped depending on it (see ``warnings``); -2: the Jacobian at an accepted
+            point is not finite.
         success: ``True`` only when one of ftol, xtol, gtol holds (status 1..4) and no
             parameter ran away.
         message: which test stopped the run, in words.
@@ -102,8 +103,9 @@ def lm_solve(fun, x0, *, lower=None, upper=None, ftol=1e-8, xtol=1e-8, gtol=1e-8
     """Minimise ``1/2 ||r(x)||^2`` by Levenberg-Marquardt with the exact Jacobian (MINPACK ``lmder``).
 
     Args:
-        fun: a callable ``x -> (r, J)`` with ``r`` (m,) and ``J`` (m, n) float64, or an
-            object with ``residuals_and_jacobian(x) -> (r, J)`` and, optionally,
+        fun: a callable ``x -> (r, J)`` with ``r`` (m,) and ``J`` (m, n) float64 (called at
+            every trial point; the ``J`` of an accepted trial is reused), or an object
+            with ``residuals_and_jacobian(x) -> (r, J)`` and, optionally,
             ``residuals(x) -> r`` (then trial points evaluate only the residuals); or,
             for data too large to hold ``J``, an object with ``sum_of_squares(x)`` and
             ``triangular_factor(x) -> (R, r.r)``, ``R`` the (n+1, n+1) triangular factor
@@ -209,19 +211,20 @@ def _iterate(problem, x, lo, hi, ftol, xtol, gtol, max_nfev, fixed_diag) -> LMRe
                 lin = problem.linearize(x, counted=True)
                 first = False
                 if not math.isfinite(lin.fnorm):
-                    status = status or -2
+                    status = -2
                 break
             if status:
                 break
         if status:
             break
-    if 1 <= status <= 3:
+    if 1 <= status <= 3 and math.isfinite(lin.fnorm):
         x, lin = _polish(problem, x, lin, lo, hi, max_nfev)
     gnorm = gradient_state(lin.factor, lin.acnorm, lin.fnorm, x, lo, hi)[2]
     runaway = runaway_parameters(x, x_start, lin.fnorm, lin.acnorm, (x <= lo) | (x >= hi))
     message = MESSAGES.get(status, "")
     if status == -2:
-        message = "the Jacobian at an accepted point is not finite"
+        message = ("the Jacobian at an accepted point is not finite (the residuals are); "
+                   "bound the parameters away from where the model's derivative breaks down")
     if runaway and 1 <= status <= 4:
         message = f"{message}; but {runaway[0]}"
         status = -1

@@ -139,11 +139,11 @@ def as_problem(fun, n: int):
     """The adapter of ``fun`` (see :func:`symgrad.optimize._lm.lm_solve`)."""
     if hasattr(fun, "triangular_factor") and hasattr(fun, "sum_of_squares"):
         return _Factored(fun, n)
+    if callable(fun):
+        return _Callable(fun, n)
     if hasattr(fun, "residuals_and_jacobian") and hasattr(fun, "residuals"):
         return _Split(fun, n)
     if hasattr(fun, "residuals_and_jacobian"):
         return _Callable(fun.residuals_and_jacobian, n)
-    if callable(fun):
-        return _Callable(fun, n)
     raise TypeError(f"lm_solve: fun must be a callable x -> (r, J) or an object with "
                     f"residuals_and_jacobian(x), got {type(fun).__name__}")
