@@ -162,6 +162,23 @@ def test_answer_does_not_depend_on_units():
     assert other.status == base.status and other.nfev == base.nfev
 
 
+def test_nist_fit_in_other_units_gives_the_same_digits():
+    """Misra1a with y in units 1e6 times larger (y' = 1e-6 y) and b2 in units 1e4 times smaller."""
+    p = load("Misra1a")
+    b1, b2 = p.params
+    c1, c2, x, y = sp.symbols("c1 c2 x y")
+    assert p.predictors == (x,)
+    plain = LeastSquares(p.model - p.response, p.params, p.data_symbols)
+    scaled = LeastSquares(p.model.subs({b1: c1 / 1e-6, b2: c2 / 1e4}) * 1e-6 - y, [c1, c2], [x, y])
+    units = np.array([1e-6, 1e4])
+    for start in p.starts:
+        ref = lm_solve(plain.problem(plain.prepare(p.columns)), start)
+        other = lm_solve(scaled.problem(scaled.prepare([p.xdata, 1e-6 * p.y])), np.array(start) * units)
+        assert ref.success and other.success
+        np.testing.assert_allclose(other.x / units, ref.x, rtol=1e-9)
+        assert abs(digits(other.x / units, p.certified) - digits(ref.x, p.certified)) < 0.5
+
+
 @pytest.mark.parametrize("x0", [[1.0, 1.0], [4.0, 0.5], [1.0, 0.1]])
 def test_runaway_parameter_is_named_and_no_success(x0):
     """y = b1 (1 - exp(-b2 x)) on data higher at x = 1 than the rest: the infimum is at b2 = inf.
