@@ -165,8 +165,11 @@ def reverse(program: Program, output: sp.Expr, wrt) -> tuple[list, list]:
         if not terms:
             continue
         adjoint = total(terms)
+        flat_sum = rhs.is_Add and all(a.is_Atom for a in rhs.args)
         for s in sorted(rhs.free_symbols & active, key=order.__getitem__):
-            d = local_derivative(rhs, s, t)
+            # d(a1 + ... + an)/d ai = 1 for distinct atoms: one step per term, where
+            # local_derivative would scan every term for each term (quadratic)
+            d = sp.S.One if flat_sum else local_derivative(rhs, s, t)
             if d != 0:
                 contributions[s].append(d if adjoint == 1 else adjoint * d)
     gradient = [total(contributions.get(w, [])) for w in wrt]
