@@ -66,6 +66,22 @@ def _diverged_parameters(x: np.ndarray, where: str, symbols=None) -> str:
             f"solution); x holds the last finite parameters. Lower the learning rate")
 
 
+def _optimizer_stop(state, g: np.ndarray, tol: float | None) -> tuple[bool, str]:
+    """Whether a block that tests convergence itself (``state.done``, as Newton and LBFGS
+    do) ends the run, and why: ``(converged, message)``, or ``(False, "")`` to go on.
+
+    A block that stalled always ends the run, not converged; one whose own test holds
+    ends it, converged, unless a ``tol`` that does not hold yet asks for more steps.
+    """
+    if not getattr(state, "done", False):
+        return False, ""
+    if getattr(state, "stalled", False) and not state.converged:
+        return False, state.message
+    if tol is None or _converged(g, tol)[0]:
+        return bool(state.converged), state.message
+    return False, ""
+
+
 def _converged(g: np.ndarray, tol: float | None) -> tuple[bool, str]:
     worst = float(np.max(np.abs(g))) if g.size else 0.0
     if tol is not None and worst <= tol:
@@ -82,7 +98,10 @@ def minimize(objective, x0, *, optimizer=None, steps: int = 1000, tol=None, call
     With ``x_0 = x0`` and the optimizer's update ``u_k``: ``x_{k+1} = x_k + u_k``
     for at most ``steps`` updates; the run stops early when
     ``max_i |df/dx_i(x_k)| <= tol``, when ``callback(k, x_k, f(x_k))`` returns
-    ``True``, or when ``f`` becomes NaN or infinite (diverged).
+    ``True``, or when ``f`` becomes NaN or infinite (diverged). Newton and LBFGS also
+    end the run when their own convergence tests hold (``.converged`` True, the
+    message names the test) or when their line search stalls (``.converged`` False);
+    a ``tol`` that does not hold yet keeps them going.
 
     Args:
         objective: an ``sg.Objective`` without data, a function of
@@ -146,6 +165,11 @@ def _minimize_steps(vg, update, kwargs, state, x, loss, g, history, steps, tol, 
             message = why
             break
         u, state = update(g, state, x, **kwargs)
+        own, stop = _optimizer_stop(state, g, tol)
+        if stop:
+            converged, why = _converged(g, tol)
+            converged, message = (converged, why) if converged else (own, stop)
+            break
         x_new = x + u
         taken = step
         if not np.all(np.isfinite(x_new)):
@@ -304,7 +328,7 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
                     if shuffle:
                         order = rng.permutation(n_samples)
                     batches = [order[i:i + batch_size] for i in range(0, n_samples, batch_size)]
-                diverged = False
+                diverged, stop = False, ""
                 for idx in batches:
                     if idx is None:  # full batch: the loss and gradient at x are already known
                         batch_loss, batch_g = loss, g
@@ -315,11 +339,18 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
                         break
                     good = x
                     u, state = update(batch_g, state, x)
+                    own, stop = _optimizer_stop(state, batch_g, tol)
+                    if stop:
+                        break
                     x = x + u  # a new array: `good` keeps the parameters whose loss was finite
                     steps += 1
                     if not np.all(np.isfinite(x)):
                         message, diverged = _diverged_parameters(x, f"update {steps} (epoch {epoch})", symbols), True
                         break
+                if stop:  # the optimizer's own test holds at x, or it stalled (full batch: g is known)
+                    converged, why = _converged(g, tol)
+                    converged, message = (converged, why) if converged else (own, stop)
+                    break
                 if not diverged:
                     loss, g = bvg(x, data) if full_grad else (bv(x, data), None)
                     loss = float(loss)

@@ -277,3 +277,14 @@ def test_fit_on_unscaled_features_stops_after_the_first_growing_epoch():
                optimizer=optim.GradientDescent(0.01), epochs=100)
     assert r.steps == 1 and r.x.tolist() == [0.0, 0.0] and r.message.startswith("diverged: the loss grew")
     assert "scale the features" in r.message
+
+
+def test_newton_and_lbfgs_end_the_run_when_their_own_tests_hold():
+    x, y = sp.symbols("x y")
+    rosen = sg.Objective((1 - x) ** 2 + 100 * (y - x**2) ** 2, [x, y])
+    for opt in (optim.LBFGS(), optim.Newton()):
+        r = sg.minimize(rosen, [-1.2, 1.0], optimizer=opt, steps=1000)
+        assert r.converged and r.steps < 100 and r.message.startswith("converged at step")
+        np.testing.assert_allclose(r.x, [1.0, 1.0], rtol=1e-6)  # the minimiser of Rosenbrock's function
+        tight = sg.minimize(rosen, [-1.2, 1.0], optimizer=opt, steps=1000, tol=1e-12)
+        assert tight.converged and np.max(np.abs(rosen.grad(tight.x))) <= 1e-12
