@@ -127,3 +127,17 @@ def test_any_text_is_an_expression_of_bounded_numbers_or_a_parse_error(text):
     assert isinstance(expr, sp.Expr)
     assert _numbers_fit(expr)
     assert not expr.has(sp.I, sp.zoo, sp.nan, sp.oo, -sp.oo)
+
+
+@pytest.mark.parametrize("error", [TypeError, NotImplementedError, ValueError])
+def test_sympy_refusing_to_build_is_a_parse_error(monkeypatch, error):
+    import sys
+
+    parse_module = sys.modules["symgrad.parse"]  # the module; symgrad.parse is the function
+
+    def refuse(*args):
+        raise error("multivariate inequalities are not supported")
+
+    monkeypatch.setitem(parse_module.FUNCTIONS, "sign", refuse)
+    with pytest.raises(ParseError, match="SymPy cannot build 'sign\\(x\\) \\+ 1': multivariate"):
+        parse("sign(x) + 1")
