@@ -159,8 +159,11 @@ class FitReport:
 
     With ``N`` samples, ``n`` parameters, residuals ``r`` and Jacobian ``J`` at
     the fitted parameters: ``s^2 = sum r_j^2 / (N - n)``, ``covariance = s^2 (J^T J)^{-1}``
-    (a pseudo-inverse that drops singular values below ``eps * max(N, n) * s_max``),
-    ``stderr = sqrt(diag(covariance))``. With ``N <= n`` the uncertainties are infinite.
+    with ``(J^T J)^{-1} = R^{-1} R^{-T}`` from the triangular factor ``R`` of a QR
+    factorisation of ``J`` (never ``J^T J`` itself, whose condition number is squared);
+    where ``J`` is numerically rank deficient, a pseudo-inverse that drops singular
+    values below ``eps * max(N, n) * s_max``. ``stderr = sqrt(diag(covariance))``. With
+    ``N <= n`` the uncertainties are infinite.
     """
 
     params: tuple
