@@ -109,7 +109,11 @@ def _realify(expr, symbols=()):
     expr = sp.sympify(expr)
     names = set(expr.free_symbols) | set(symbols)
     to_real = {s: sp.Dummy(s.name, real=True) for s in sorted(names, key=sp.default_sort_key)}
-    return expr.xreplace(to_real), to_real
+    real = expr.xreplace(to_real)
+    # |u| = u sign(u) for real u; SymPy's diff of Abs of an argument it cannot prove
+    # real (x**y, a Piecewise...) is the complex formula with re() and im().
+    real = real.replace(sp.Abs, lambda u: u * sp.sign(u))
+    return real, to_real
 
 
 def _point(point, to_real):
@@ -186,6 +190,11 @@ class _Evaluator:
             a, ma = self(e.args[0])
             self.kinks.append(a)
             return abs(a), ma
+        if f is sp.re:
+            return self(e.args[0])  # every value the evaluator accepts is real
+        if f is sp.im:
+            self(e.args[0])
+            return mpmath.mpf(0), mpmath.mpf(0)
         if f is sp.sign:
             a, _ = self(e.args[0])
             self.kinks.append(a)
@@ -199,6 +208,14 @@ class _Evaluator:
             return mpmath.mpf(1 if a > 0 else 0), mpmath.mpf(0)
         if f is sp.DiracDelta:
             a, _ = self(e.args[0])
+            self.kinks.append(a)
+            if a == 0:
+                raise OracleDomainError(f"{e} at its singular point")
+            return mpmath.mpf(0), mpmath.mpf(0)
+        if f is sp.Derivative and isinstance(e.expr, (sp.sign, sp.Heaviside, sp.DiracDelta)):
+            # SymPy leaves d sign(u)/dx unevaluated when it cannot tell u is real;
+            # it is a multiple of DiracDelta(u), zero away from the kink.
+            a, _ = self(e.expr.args[0])
             self.kinks.append(a)
             if a == 0:
                 raise OracleDomainError(f"{e} at its singular point")
@@ -231,6 +248,9 @@ class _Evaluator:
             mv = abs(n * b ** (n - 1)) * mb if mb else mpmath.mpf(0)
             return v, mv + max(1, math.ceil(math.log2(abs(n))) + (n < 0)) * abs(v)
         qv, mq = self(q)
+        if b < 0 and mpmath.isint(qv):
+            v = b ** int(qv)  # a symbolic exponent that happens to be an integer
+            return v, abs(qv * v / b) * mb + (2 + abs(qv * mpmath.log(-b))) * abs(v)
         if b < 0:
             raise OracleDomainError(f"{e}: a negative base with a non-integer exponent at the point")
         if b == 0:
@@ -251,6 +271,9 @@ class _Evaluator:
             return all(self._truth(c) for c in cond.args)
         if isinstance(cond, sp.Or):
             return any(self._truth(c) for c in cond.args)
+        if isinstance(cond, sp.ITE):
+            first, then, other = cond.args
+            return self._truth(then) if self._truth(first) else self._truth(other)
         if isinstance(cond, sp.Not):
             return not self._truth(cond.args[0])
         rel = _RELATIONS.get(type(cond))
