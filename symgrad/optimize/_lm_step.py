@@ -154,6 +154,37 @@ def _norm(v):  # pragma: no cover - compiled
 
 
 @njit(**_JIT)
+def _dot(u, v):  # pragma: no cover - compiled
+    s = 0.0
+    for i in range(u.size):
+        s += u[i] * v[i]
+    return s
+
+
+@njit(**_JIT)
+def _unpermute(z, perm, diag, sign):  # pragma: no cover - compiled
+    """``step[perm] = sign z``, ``dx = diag * step`` and ``||dx||``."""
+    n = z.size
+    step = np.empty(n)
+    dx = np.empty(n)
+    for j in range(n):
+        step[perm[j]] = sign * z[j]
+    for j in range(n):
+        dx[j] = diag[j] * step[j]
+    return step, dx, _norm(dx)
+
+
+@njit(**_JIT)
+def _newton_rhs(dx, perm, dp, dxnorm):  # pragma: no cover - compiled
+    """``Dp (dx[perm] / ||dx||)``: the right-hand side of the Newton correction of ``par``."""
+    n = dx.size
+    out = np.empty(n)
+    for j in range(n):
+        out[j] = dp[j] * (dx[perm[j]] / dxnorm)
+    return out
+
+
+@njit(**_JIT)
 def lm_parameter(r, perm, diag, qtb, delta, par):  # pragma: no cover - compiled
     """The Levenberg-Marquardt parameter and step for a trust region of radius ``delta``.
 
@@ -167,25 +198,32 @@ def lm_parameter(r, perm, diag, qtb, delta, par):  # pragma: no cover - compiled
         ``(par, step)``: the parameter and the step ``p`` in the original order.
     """
     n = qtb.size
-    dp = diag[perm]
+    dp = np.empty(n)
+    for j in range(n):
+        dp[j] = diag[perm[j]]
     nsing = n
     for j in range(n):
         if r[j, j] == 0.0:
             nsing = j
             break
-    z = _solve_upper(r, -qtb, nsing)
-    step = np.empty(n)
-    step[perm] = z
-    dx = diag * step
-    dxnorm = _norm(dx)
+    minus = np.empty(n)
+    for j in range(n):
+        minus[j] = -qtb[j]
+    z = _solve_upper(r, minus, nsing)
+    step, dx, dxnorm = _unpermute(z, perm, diag, 1.0)
     fp = dxnorm - delta
     if fp <= 0.1 * delta:
         return 0.0, step
     parl = 0.0
     if nsing == n:
-        w = _solve_lower_transposed(r, dp * (dx[perm] / dxnorm))
-        parl = fp / delta / (w @ w)
-    grad = (r.T @ qtb) / dp
+        w = _solve_lower_transposed(r, _newton_rhs(dx, perm, dp, dxnorm))
+        parl = fp / delta / _dot(w, w)
+    grad = np.empty(n)
+    for j in range(n):
+        s = 0.0
+        for i in range(j + 1):
+            s += r[i, j] * qtb[i]
+        grad[j] = s / dp[j]
     gnorm = _norm(grad)
     paru = gnorm / delta
     if paru == 0.0:
@@ -197,16 +235,13 @@ def lm_parameter(r, perm, diag, qtb, delta, par):  # pragma: no cover - compiled
         if par == 0.0:
             par = max(_TINY, 0.001 * paru)
         z, s = _damped(r, dp, qtb, par)
-        step = np.empty(n)
-        step[perm] = -z
-        dx = diag * step
-        dxnorm = _norm(dx)
+        step, dx, dxnorm = _unpermute(z, perm, diag, -1.0)
         previous = fp
         fp = dxnorm - delta
         if abs(fp) <= 0.1 * delta or (parl == 0.0 and fp <= previous and previous < 0.0):
             break
-        w = _solve_lower_transposed(s, dp * (dx[perm] / dxnorm))
-        parc = fp / delta / (w @ w)
+        w = _solve_lower_transposed(s, _newton_rhs(dx, perm, dp, dxnorm))
+        parc = fp / delta / _dot(w, w)
         if fp > 0.0:
             parl = max(parl, par)
         elif fp < 0.0:
@@ -236,7 +271,10 @@ def propose(base, cols, diag, delta, par, x, lo, hi):  # pragma: no cover - comp
             sub[i, c] = base[i, cols[c]]
         rhs[i] = base[i, n]
     rf, perm, qtf = pivoted_qr(sub, rhs)
-    par, free_step = lm_parameter(rf, perm, diag[cols], qtf, delta, par)
+    dfree = np.empty(m)
+    for c in range(m):
+        dfree[c] = diag[cols[c]]
+    par, free_step = lm_parameter(rf, perm, dfree, qtf, delta, par)
     step = np.zeros(n)
     for c in range(m):
         step[cols[c]] = free_step[c]
@@ -250,7 +288,10 @@ def propose(base, cols, diag, delta, par, x, lo, hi):  # pragma: no cover - comp
             t, clipped = hi[i], True
         trial[i] = t
         step[i] = t - x[i]
-    pnorm = _norm(diag * step)
+    scaled = np.empty(n)
+    for i in range(n):
+        scaled[i] = diag[i] * step[i]
+    pnorm = _norm(scaled)
     jp = np.zeros(n)
     gstep = 0.0
     for i in range(n):
@@ -267,8 +308,10 @@ def factor_dense(r, jac):  # pragma: no cover - compiled
     """``R_aug`` (n+1, n+1): the triangular factor of ``[J | r]`` (``Q^T r`` in its last column)."""
     m, n = jac.shape
     a = np.empty((m, n + 1))
-    a[:, :n] = jac
-    a[:, n] = r
+    for i in range(m):
+        for j in range(n):
+            a[i, j] = jac[i, j]
+        a[i, n] = r[i]
     householder(a, np.zeros(m), False, np.arange(n + 1))
     out = np.zeros((n + 1, n + 1))
     for i in range(min(m, n + 1)):
