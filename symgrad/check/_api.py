@@ -7,13 +7,9 @@ import numpy as np
 from symgrad import autograd as ag
 from symgrad._point import split_point
 from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported, free_symbols, has_any
+from symgrad.check._domain import check_domain
 from symgrad.check._evaluate import NON_ANALYTIC, evaluate
-from symgrad.check._finite import (
-    central_gradient,
-    complex_step_gradient,
-    one_sided_gradients,
-    steps,
-)
+from symgrad.check._finite import central_estimate, complex_step_gradient, one_sided_gradients, steps
 from symgrad.check._kinks import AxisStencil, find_kinks
 from symgrad.check._report import GradientCheck
 from symgrad.errors import InputError, MissingSymbolError
@@ -41,9 +37,35 @@ def _split_point(expr, wrt, at):
     return theta, constants
 
 
-def _kink_report(f, expr, wrt, theta, env):
-    """Kinks at ``theta`` (or within the step), with one-sided differences if any."""
-    h = steps(theta)
+def _describe_point(wrt, theta, constants):
+    """``describe(sample)`` for :func:`check_domain`: the point, as ``x = 1.0, y = -2.0``."""
+    shown = ", ".join(f"{s} = {float(v)!r}" for s, v in [*zip(wrt, theta), *constants.items()])
+    return lambda sample: shown
+
+
+def _describe_sample(wrt, theta, data):
+    """``describe(sample)`` with data: the parameters, then the sample's index and values."""
+    params = ", ".join(f"{s} = {float(v)!r}" for s, v in zip(wrt, theta))
+
+    def describe(k):
+        row = ", ".join(f"{s} = {float(np.ravel(c)[k])!r}" for s, c in data.items())
+        return f"{params}, in sample {k} ({row})"
+    return describe
+
+
+#: Finite differences are refined until their error estimate is this fraction of the tolerance.
+ACCURACY = 0.1
+
+
+def _accuracy(rtol, atol) -> tuple[float, float]:
+    """``(rtol, atol)`` asked of finite differences: a tenth of the check's own, so that a
+    correct gradient passes with a margin and a wrong one still fails."""
+    return ACCURACY * float(rtol), ACCURACY * float(atol)
+
+
+def _kink_report(f, expr, wrt, theta, env, h):
+    """Kinks at ``theta`` (or within the steps ``h``), with one-sided differences if any."""
+    h = np.where(np.isfinite(h), h, steps(theta))
     kinks = find_kinks(expr, wrt, theta, AxisStencil(theta, h), env)
     if not kinks:
         return (), None, None
@@ -74,27 +96,33 @@ def check_gradient(expr, wrt, at, rtol: float = 1e-6, atol: float = 1e-8) -> Gra
         ExpressionTypeError: for text (use ``symgrad.parse``) or a non-expression.
         MissingSymbolError: naming a symbol with no value.
         UnsupportedFunctionError: naming an unsupported function.
+        DomainError: a function is undefined at the point (``log`` of a number <= 0,
+            ``sqrt`` of a negative one, ``asin`` outside ``[-1, 1]``, a division by zero,
+            ...); the message names it and the value of its argument. Where a value is
+            finite but a derivative is infinite (``sqrt`` at 0), the report says so instead.
     """
     expr = canonicalize(as_expr(expr))
     check_supported(expr, "check_gradient")
     wrt = as_symbols(wrt)
     theta, constants = _split_point(expr, wrt, at)
     extra = tuple(constants)
-
-    symbolic = _symbolic_gradient(expr, wrt, extra)(*theta, *constants.values())
-    autograd = ag.grad(expr, wrt, {**dict(zip(wrt, theta)), **constants})
+    singular = check_domain(expr, {**dict(zip(wrt, theta)), **constants}, wrt,
+                            _describe_point(wrt, theta, constants))
 
     def f(t):
         return evaluate(expr, {**dict(zip(wrt, t)), **constants})
 
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):  # a singular point gives infinities on purpose
+        symbolic = _symbolic_gradient(expr, wrt, extra)(*theta, *constants.values())
+        autograd = ag.grad(expr, wrt, {**dict(zip(wrt, theta)), **constants})
         if has_any(expr, *NON_ANALYTIC):
-            numeric, method = central_gradient(f, theta), "central differences"
+            estimate = central_estimate(f, theta, *_accuracy(rtol, atol))
+            numeric, method, h = estimate.gradient, "central differences", estimate.steps
         else:
-            numeric, method = complex_step_gradient(f, theta), "complex step"
-        kinks, left, right = _kink_report(f, expr, wrt, theta, constants)
+            numeric, method, h = complex_step_gradient(f, theta), "complex step", steps(theta)
+        kinks, left, right = _kink_report(f, expr, wrt, theta, constants, h)
     return GradientCheck(wrt, theta, symbolic, autograd, numeric, float(rtol), float(atol),
-                         method, kinks, left, right)
+                         method, kinks, left, right, singular)
 
 
 def check_objective(objective, theta, columns, rtol: float = 1e-6, atol: float = 1e-8) -> GradientCheck:
@@ -108,6 +136,11 @@ def check_objective(objective, theta, columns, rtol: float = 1e-6, atol: float =
         objective: anything with ``.expr``, ``.params``, ``.data``, ``.grad`` and ``.value``.
         theta: parameters, length ``n``.
         columns: one 1-D array per data symbol.
+
+    Raises:
+        InputError: the wrong number of parameters or columns.
+        DomainError: a function is undefined at ``theta`` for some sample; the message
+            names the function, the parameters and the sample.
     """
     expr = canonicalize(as_expr(objective.expr))
     wrt = tuple(objective.params)
@@ -121,16 +154,20 @@ def check_objective(objective, theta, columns, rtol: float = 1e-6, atol: float =
             f"({', '.join(map(str, objective.data))}), got {len(columns)}."
         )
     data = dict(zip(objective.data, columns))
+    singular = check_domain(expr, {**dict(zip(wrt, theta)), **data}, wrt,
+                            _describe_sample(wrt, theta, data))
 
-    symbolic = np.asarray(objective.grad(theta, *columns), dtype=np.float64).reshape(len(wrt))
-    autograd = ag.grad(expr, wrt, theta, data=data)
+    prepare = getattr(objective, "prepare", None)  # an sg.Objective checks its data once
+    prepared = (prepare(*columns, rows=False),) if prepare else columns
 
     def f(t):
-        return float(objective.value(t, *columns))
+        return float(objective.value(t, *prepared))
 
-    numeric = central_gradient(f, theta)
-    with np.errstate(all="ignore"):
-        kinks, left, right = _kink_report(f, expr, wrt, theta, data)
-    return GradientCheck(wrt, theta, symbolic, autograd, numeric, float(rtol), float(atol),
-                         "central differences", kinks, left, right)
+    with np.errstate(all="ignore"):  # a singular point gives infinities on purpose
+        symbolic = np.asarray(objective.grad(theta, *columns), dtype=np.float64).reshape(len(wrt))
+        autograd = ag.grad(expr, wrt, theta, data=data)
+        estimate = central_estimate(f, theta, *_accuracy(rtol, atol))
+        kinks, left, right = _kink_report(f, expr, wrt, theta, data, estimate.steps)
+    return GradientCheck(wrt, theta, symbolic, autograd, estimate.gradient, float(rtol), float(atol),
+                         "central differences", kinks, left, right, singular)
 

@@ -11,7 +11,7 @@ differences cannot agree with any convention for the derivative there.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import combinations
+from itertools import combinations, islice
 
 import numpy as np
 import sympy as sp
@@ -49,7 +49,7 @@ SHOWN = 80
 
 def _short(expr) -> str:
     """``str(expr)`` cut to ``SHOWN`` characters, without printing a large tree whole."""
-    if _size(expr) <= SHOWN // 2:
+    if _size(expr, SHOWN // 2 + 1) <= SHOWN // 2:
         text = str(expr)
     elif isinstance(expr, sp.Add):
         text = f"{_short(expr.args[0])} + ... ({len(expr.args)} terms)"
@@ -93,9 +93,10 @@ def _boundaries(expr: sp.Basic):
                         yield node, rel.lhs - rel.rhs, None
 
 
-def _size(expr: sp.Basic) -> int:
-    """Number of distinct subexpressions (what one evaluation keeps in its memo)."""
-    return sum(1 for _ in unique_nodes(expr))
+def _size(expr: sp.Basic, limit: int | None = None) -> int:
+    """Number of distinct subexpressions (what one evaluation keeps in its memo), counted
+    up to ``limit`` at most."""
+    return sum(1 for _ in islice(unique_nodes(expr), limit))
 
 
 class _Reach:

@@ -7,9 +7,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from symgrad.check._domain import Singularity
 from symgrad.check._kinks import Kink
 
 __all__ = ["GradientCheck"]
+
+
+def _difference(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``values − reference``, with equal entries (infinities included) giving 0."""
+    with np.errstate(invalid="ignore"):
+        return np.where(values == reference, 0.0, values - reference)
 
 
 def _relative(diff: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -28,7 +35,10 @@ class GradientCheck:
     ``a`` the autograd gradient and for ``a`` the numeric one, ``s`` the symbolic one.
     At a kink (``kinks`` not empty) finite differences cannot agree with any convention,
     so ``ok`` judges symbolic against autograd only, and ``left`` / ``right`` hold the
-    one-sided differences.
+    one-sided differences. At a singular point of a derivative (``singular`` not empty:
+    ``sqrt`` at 0, ``asin`` at 1, ...) finite differences cannot converge either, so they
+    are not judged; an entry whose symbolic value is infinite or NaN fails, as there is
+    no gradient to confirm there.
 
     Attributes:
         wrt: names of the variables, in order.
@@ -38,6 +48,7 @@ class GradientCheck:
         method: how ``numeric`` was computed ("complex step" or "central differences").
         kinks: the kinks at (or within the step of) the point.
         left, right: one-sided differences when there are kinks, else ``None``.
+        singular: the singular points of derivatives met at the point.
     """
 
     wrt: tuple
@@ -51,18 +62,20 @@ class GradientCheck:
     kinks: tuple[Kink, ...] = ()
     left: np.ndarray | None = None
     right: np.ndarray | None = None
+    singular: tuple[Singularity, ...] = ()
 
     @property
     def max_abs_error(self) -> float:
         """Largest ``|autograd − symbolic|`` or ``|numeric − symbolic|``."""
-        d = np.concatenate([self.autograd - self.symbolic, self.numeric - self.symbolic])
+        d = np.concatenate([_difference(self.autograd, self.symbolic),
+                            _difference(self.numeric, self.symbolic)])
         return float(np.max(np.abs(d), initial=0.0))
 
     @property
     def max_rel_error(self) -> float:
         """Largest of the same differences relative to ``|symbolic|``."""
-        rel = np.concatenate([_relative(self.autograd - self.symbolic, self.symbolic),
-                              _relative(self.numeric - self.symbolic, self.symbolic)])
+        rel = np.concatenate([_relative(_difference(self.autograd, self.symbolic), self.symbolic),
+                              _relative(_difference(self.numeric, self.symbolic), self.symbolic)])
         return float(np.max(rel, initial=0.0))
 
     def _close(self, values: np.ndarray) -> np.ndarray:
@@ -80,7 +93,9 @@ class GradientCheck:
 
     @property
     def ok(self) -> bool:
-        """Every entry agrees (finite differences are not asked to at a kink)."""
+        """Every entry agrees (finite differences are not asked to at a kink or a singular point)."""
+        if self.singular:
+            return bool(np.all(self.autograd_ok & np.isfinite(self.symbolic)))
         good = self.autograd_ok if self.kinks else self.autograd_ok & self.numeric_ok
         return bool(np.all(good))
 
@@ -91,15 +106,18 @@ class GradientCheck:
         header.append("")
         rows = []
         for i, name in enumerate(self.wrt):
-            err = max(abs(self.autograd[i] - self.symbolic[i]), abs(self.numeric[i] - self.symbolic[i]))
+            err = max(abs(_difference(self.autograd[i], self.symbolic[i])),
+                      abs(_difference(self.numeric[i], self.symbolic[i])))
             row = [str(name), *(f"{v[i] + 0.0: .10g}" for v in (self.symbolic, self.autograd, self.numeric)),
                    f"{err:.2e}"]
             if self.kinks:
                 row += [f"{self.left[i]: .6g}", f"{self.right[i]: .6g}"]
-            if not self.autograd_ok[i]:
+            if self.singular and not np.isfinite(self.symbolic[i]):
+                row.append("singular")
+            elif not self.autograd_ok[i]:
                 row.append("FAIL autograd")
             elif not self.numeric_ok[i]:
-                row.append("kink" if self.kinks else "FAIL numeric")
+                row.append("singular" if self.singular else "kink" if self.kinks else "FAIL numeric")
             else:
                 row.append("ok")
             rows.append(row)
@@ -112,6 +130,10 @@ class GradientCheck:
             lines.append("the point is on a kink, where finite differences cannot agree with any "
                          "convention; judged symbolic vs autograd only:")
             lines += [f"  kink: {k}" for k in self.kinks]
+        if self.singular:
+            lines.append("a derivative is infinite or not real at the point, where finite differences "
+                         "cannot converge; not judged there, and no infinite gradient passes:")
+            lines += [f"  singular: {s}" for s in self.singular]
         lines.append("OK" if self.ok else "FAILED")
         return lines
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import sympy as sp
 
 from symgrad._expr import as_expr, canonicalize, check_supported, realify
 from symgrad.derive import linearize
 from symgrad.derive._rules import local_derivative
-from symgrad.errors import MissingSymbolError
+from symgrad.check._domain import check_domain
+from symgrad.check._evaluate import evaluate
+from symgrad.errors import InputError, MissingSymbolError
 
 __all__ = ["Node", "Backprop", "backprop"]
 
@@ -56,6 +59,9 @@ class Backprop:
         nodes: inputs first, then operations in program order; the last operation is ``f``.
         value: ``f`` at the point.
         gradient: ``{symbol: ∂f/∂symbol}``, the adjoints of the inputs.
+        singular: where a local derivative is infinite or not real at the point (``sqrt``
+            at 0, ``asin`` at 1, ...): descriptions; the adjoints through it are then
+            ``inf`` or ``nan``, as the compiled gradient's are.
     """
 
     expr: sp.Expr
@@ -63,13 +69,27 @@ class Backprop:
     nodes: tuple
     value: float
     gradient: dict
+    singular: tuple = ()
 
     def __str__(self) -> str:
         lines = [f"{'node':<6}{'operation':<28}{'value':>14}{'adjoint':>14}"]
         for n in self.nodes:
             shown = "input" if n.is_input else f"{n.name} = {n.rhs}"
             lines.append(f"{n.name:<6}{shown[:27]:<28}{n.value:>14.6g}{n.adjoint:>14.6g}")
+        lines += [f"singular: {s}" for s in self.singular]
         return "\n".join(lines)
+
+
+def _local(d: sp.Expr, numbers: dict) -> float:
+    """A local derivative at the point; where it is infinite (``1/(2·sqrt(0))`` is SymPy's
+    ``zoo``) or not real, the float64 value the compiled kernels give (``inf``, ``nan``)."""
+    exact = d.xreplace(numbers)
+    if exact.is_extended_real and exact.is_finite:
+        return float(exact)
+    floats = {s: float(v) for s, v in numbers.items()}
+    with np.errstate(all="ignore"):
+        value = np.asarray(evaluate(d, floats))
+    return float(value.real) if np.isreal(value) else float("nan")
 
 
 def backprop(expr, at) -> Backprop:
@@ -86,6 +106,12 @@ def backprop(expr, at) -> Backprop:
     Returns:
         Backprop.
 
+    Raises:
+        InputError: ``at`` has the wrong number of values.
+        MissingSymbolError: a symbol has no value.
+        DomainError: a function is undefined at the point (``log`` of a number <= 0, a
+            division by zero, ...), naming it and its argument's value.
+
     Example:
         >>> import sympy as sp
         >>> x, y = sp.symbols("x y")
@@ -99,13 +125,15 @@ def backprop(expr, at) -> Backprop:
     if not isinstance(at, dict):
         values = [float(v) for v in at]
         if len(values) != len(symbols):
-            raise ValueError(f"at gives {len(values)} values for {len(symbols)} symbols "
-                             f"({', '.join(map(str, symbols))})")
+            raise InputError(f"at gives {len(values)} values for {len(symbols)} symbols "
+                             f"({', '.join(map(str, symbols))}); give one per symbol, in name order.")
         at = dict(zip(symbols, values))
     missing = [str(s) for s in symbols if s not in at]
     if missing:
         raise MissingSymbolError(f"at gives no value for {', '.join(missing)}")
     point = {s: float(at[s]) for s in symbols}
+    shown = ", ".join(f"{s} = {v!r}" for s, v in point.items())
+    singular = check_domain(expr, point, symbols, lambda sample: shown)
     (real,), forward, _ = realify([expr])
     inputs = [forward[s] for s in symbols]
     program = linearize([real], inputs)
@@ -121,7 +149,7 @@ def backprop(expr, at) -> Backprop:
     for t, rhs in reversed(program.assignments):
         for s in rhs.free_symbols & set(adjoint):
             d = local_derivative(rhs, s, None)
-            adjoint[s] += adjoint[t] * float(d.xreplace(numbers))
+            adjoint[s] += adjoint[t] * _local(d, numbers)
     depth = {v: 0 for v in inputs}
     nodes = [Node(s.name, "input", s.name, (), point[s], adjoint[forward[s]], 0) for s in symbols]
     for t, rhs in program.assignments:
@@ -131,4 +159,4 @@ def backprop(expr, at) -> Backprop:
                           tuple(names[v].name for v in reads), float(numbers[t]), adjoint[t], depth[t]))
     value = float(numbers[output]) if output in numbers else float(output)
     gradient = {s: adjoint[forward[s]] for s in symbols}
-    return Backprop(expr, point, tuple(nodes), value, gradient)
+    return Backprop(expr, point, tuple(nodes), value, gradient, tuple(map(str, singular)))

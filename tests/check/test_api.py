@@ -53,9 +53,17 @@ def test_every_kind_of_kink_is_named(expr, name):
 
 
 def test_stencil_crossing_a_kink_is_reported_as_near():
-    report = sg.check_gradient(sp.Abs(x - 1e-7), [x], [0.0])
+    # 3e-11 is below every step tried (the smallest is 1e-6 / 8 / 2^11 = 6.1e-11)
+    report = sg.check_gradient(sp.Abs(x - 3e-11), [x], [0.0])
     assert report.ok and len(report.kinks) == 1 and not report.kinks[0].exact
     assert "within the finite-difference step" in str(report)
+
+
+def test_a_kink_farther_than_the_smallest_steps_is_stepped_around():
+    # |x - 1e-7| is -x + 1e-7 near 0: steps below 1e-7 give the slope -1 exactly
+    report = sg.check_gradient(sp.Abs(x - 1e-7), [x], [0.0])
+    assert report.kinks == () and report.ok
+    assert report.numeric[0] == pytest.approx(-1.0, rel=1e-12)
 
 
 def test_away_from_kinks_central_differences_are_used_and_no_kink_reported():
