@@ -123,6 +123,15 @@ def test_bad_arguments_are_named():
         lm_solve(lambda x: (np.zeros(3), np.zeros((2, 2))), [0.0, 1.0])
 
 
+def test_fixed_scaling_reaches_the_same_minimum():
+    ref = lm_solve(exponential, [1.0, 1.0], ftol=1e-14, xtol=1e-14, gtol=1e-14)
+    res = lm_solve(exponential, [1.0, 1.0], x_scale=[2.0, 1.0], ftol=1e-14, xtol=1e-14, gtol=1e-14)
+    assert res.success
+    np.testing.assert_allclose(res.x, ref.x, rtol=1e-10)
+    with pytest.raises(InputError, match="x_scale"):
+        lm_solve(exponential, [1.0, 1.0], x_scale=[1.0, 0.0])
+
+
 def test_interior_optimum_is_the_unbounded_answer():
     free = lm_solve(exponential, [1.0, 1.0], ftol=1e-14, xtol=1e-14, gtol=1e-14)
     boxed = lm_solve(exponential, [1.0, 1.0], lower=[0.0, 0.0], upper=[10.0, 10.0], ftol=1e-14, xtol=1e-14,
