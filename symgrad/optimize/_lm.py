@@ -20,6 +20,14 @@ the box is held, the step is taken over the others and projected onto the box, a
 the predicted reduction is that of the projected step. At an interior point no
 bound is active and the iteration is exactly the unbounded one.
 
+Where this differs from ``lmder``: the first trust-region radius is ``10 ||D x0||``
+(``STEP_BOUND``, lmder's ``factor``); after ftol or xtol holds, up to ten
+Gauss-Newton steps polish the answer (each kept only if ``||r||`` does not grow
+beyond rounding: they add digits where the tests stop early, e.g. from 3 to 5 on
+NIST's ENSO with the default tolerances); and a run whose tests hold while the
+residuals no longer depend on some parameter (it ran away along a flat direction)
+is not a success: ``status = -1``, and a warning names the parameter.
+
 References:
     J. J. Moré, "The Levenberg-Marquardt algorithm: implementation and theory",
     Lecture Notes in Mathematics 630, Springer (1978), 105-116.
