@@ -150,3 +150,44 @@ def test_backprop_kink_convention_and_bad_points():
         backprop(x * y, {x: 1.0})
     with pytest.raises(ValueError, match="2 symbols"):
         backprop(x * y, [1.0])
+
+
+BACKPROP_UNDEFINED = [
+    (sp.log(x), {x: -1.0}, r"log\(x\) is undefined at x = -1\.0: log needs an argument > 0, and x = -1\.0 there"),
+    (sp.sqrt(x - 1), {x: 0.0}, r"sqrt\(x - 1\) is undefined at x = 0\.0: sqrt needs an argument >= 0"),
+    (sp.asin(x), {x: -2.0}, r"asin\(x\) is undefined at x = -2\.0: asin needs an argument in \[-1, 1\]"),
+    (sp.acos(x) * y, {x: 1.5, y: 1.0}, r"acos\(x\) is undefined at x = 1\.5, y = 1\.0"),
+    (sp.acosh(x), {x: 0.0}, r"acosh\(x\) is undefined at x = 0\.0: acosh needs an argument >= 1"),
+    (sp.atanh(x), {x: 1.0}, r"atanh\(x\) is undefined at x = 1\.0: .*atanh ±1 = ±infinity"),
+    (x / y, {x: 1.0, y: 0.0}, r"1/y is undefined at x = 1\.0, y = 0\.0: it divides by zero"),
+    (x**y, {x: -1.5, y: 0.5}, r"x\*\*y is undefined at x = -1\.5, y = 0\.5: a negative base needs an integer"),
+]
+
+
+@pytest.mark.parametrize("expr, at, message", BACKPROP_UNDEFINED, ids=[str(c[0]) for c in BACKPROP_UNDEFINED])
+def test_backprop_names_the_function_outside_its_domain(expr, at, message):
+    from symgrad.errors import DomainError
+    from symgrad.explain import backprop
+
+    with pytest.raises(DomainError, match=message):
+        backprop(expr, at)
+
+
+def test_backprop_at_a_singular_derivative_shows_it():
+    from symgrad.explain import backprop
+
+    b = backprop(sp.sqrt(x), {x: 0.0})
+    assert b.value == 0.0 and b.gradient[x] == float("inf")  # d sqrt(x)/dx -> +inf at 0+
+    assert len(b.singular) == 1
+    assert "sqrt(x) at x = 0.0 is finite, but its derivative 1/2·u^(-1/2) is infinite" in str(b)
+    b = backprop(sp.asin(x) + y, {x: 1.0, y: 2.0})
+    assert b.gradient[x] == float("inf") and b.gradient[y] == 1.0
+    assert "asin(x) at x = 1.0, y = 2.0 is finite" in str(b)
+    assert backprop(sp.sqrt(x), {x: 4.0}).singular == ()
+
+
+def test_backprop_piecewise_branch_not_taken_is_not_examined():
+    from symgrad.explain import backprop
+
+    b = backprop(sp.Piecewise((sp.log(x), x > 0), (x**2, True)), {x: -3.0})
+    assert b.value == 9.0 and b.gradient[x] == -6.0

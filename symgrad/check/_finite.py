@@ -99,7 +99,7 @@ def _ridders(line: Callable, center: float, scale: float) -> tuple[float, float,
     extrapolation in a Neville tableau ``A[k][j] = (4^j A[k][j−1] − A[k−1][j−1]) / (4^j − 1)``,
     which removes the ``h², h⁴, ...`` terms of the error one by one (Ridders 1982). Each
     entry's error is estimated from its two parents, and never below the rounding noise
-    ``2·eps·|f|/h`` of its smallest step; the entry with the smallest estimate
+    (:func:`_noise`) of its smallest step; the entry with the smallest estimate
     wins, and the walk stops when the diagonal grows worse than twice that (rounding has
     taken over). A step whose values are not finite (outside the domain, overflow) is
     skipped and the next, smaller one tried.
@@ -112,7 +112,7 @@ def _ridders(line: Callable, center: float, scale: float) -> tuple[float, float,
         target /= _RATIO
         up, down = (line(h), line(-h)) if h > 0 else (np.nan, np.nan)
         d = (up - down) / (2.0 * h)
-        rounding = 2.0 * EPS * max(abs(up), abs(down)) / h  # the noise of D(h), at least
+        rounding = _noise(up, down, center, d, h)
         if not np.isfinite(d):
             previous, steps = None, []
             continue
@@ -134,11 +134,18 @@ def _ridders(line: Callable, center: float, scale: float) -> tuple[float, float,
     return float(best), float(error), float(reach)
 
 
+def _noise(up: float, down: float, center: float, d: float, h: float) -> float:
+    """The rounding noise of ``D(h) = (up − down)/2h``: ``2·eps·(|f| + |x_i·D|)/h``, the
+    error of ``f``'s values and of the arithmetic on ``x_i`` inside ``f`` (a relative
+    error ``eps`` in ``x_i`` moves ``f`` by ``eps·|x_i·f'|``)."""
+    return 2.0 * EPS * (max(abs(up), abs(down)) + abs(center * d)) / h
+
+
 def _pilot(line: Callable, center: float, scale: float) -> tuple[float, float, float]:
     """One Richardson step: ``D(h)`` and ``D(2h)`` at ``h = eps^(1/4)·scale``.
 
     ``R = D(h) + (D(h) − D(2h))/3`` cancels the ``h²`` term; its error is bounded by that of
-    ``D(h)``, about ``|D(h) − D(2h)|/3``, plus the rounding noise ``2·eps·|f|/h``. The
+    ``D(h)``, about ``|D(h) − D(2h)|/3``, plus the rounding noise (:func:`_noise`). The
     step balances the ``h⁴`` error left in ``R`` against rounding (``eps^(1/5)`` would, for
     a function varying on the scale of ``x``) while keeping the stencil short, as a
     stencil that crosses a kink spoils the check. Returns ``(R, error bound, 2h)``.
@@ -149,7 +156,7 @@ def _pilot(line: Callable, center: float, scale: float) -> tuple[float, float, f
     values = [line(t) for t in (h, -h, 2.0 * h, -2.0 * h)]
     d1 = (values[0] - values[1]) / (2.0 * h)
     d2 = (values[2] - values[3]) / (4.0 * h)
-    error = abs(d1 - d2) / 3.0 + 2.0 * EPS * max(map(abs, values)) / h
+    error = abs(d1 - d2) / 3.0 + _noise(*values[:2], center, d1, h)
     if not (np.isfinite(d1) and np.isfinite(d2)):
         return np.nan, np.inf, np.nan
     return d1 + (d1 - d2) / 3.0, error, 2.0 * h

@@ -80,6 +80,13 @@ class Backprop:
         return "\n".join(lines)
 
 
+def _forward(rhs: sp.Expr, numbers: dict) -> sp.Float:
+    """The value of one operation; NaN where it is not real (only in a branch that a
+    ``Piecewise`` does not take: the point was checked to be inside the domain)."""
+    exact = rhs.xreplace(numbers)
+    return sp.Float(float(exact), 17) if exact.is_extended_real else sp.nan
+
+
 def _local(d: sp.Expr, numbers: dict) -> float:
     """A local derivative at the point; where it is infinite (``1/(2·sqrt(0))`` is SymPy's
     ``zoo``) or not real, the float64 value the compiled kernels give (``inf``, ``nan``)."""
@@ -97,7 +104,8 @@ def backprop(expr, at) -> Backprop:
 
     Forward: ``v_t = op(v_args)`` for each node in order. Backward: ``a_f = 1`` and
     ``a_s += a_t · ∂op/∂s`` for each node ``t`` in reverse order and each input ``s``
-    of it, with symgrad's conventions at kinks. ``a_x`` of an input ``x`` is ``∂f/∂x``.
+    of it, with symgrad's conventions at kinks; a node with ``a_t = 0`` passes nothing
+    back (a branch a ``Piecewise`` does not take may be undefined at the point). ``a_x`` of an input ``x`` is ``∂f/∂x``.
 
     Args:
         expr: a scalar SymPy expression.
@@ -141,12 +149,14 @@ def backprop(expr, at) -> Backprop:
     names.update({t: sp.Symbol(f"t{i}") for i, (t, _) in enumerate(program.assignments, 1)})
     numbers = {forward[s]: sp.Float(point[s], 17) for s in symbols}
     for t, rhs in program.assignments:
-        numbers[t] = sp.Float(float(rhs.xreplace(numbers)), 17)
+        numbers[t] = _forward(rhs, numbers)
     output = program.outputs[0]
     adjoint = {v: 0.0 for v in numbers}
     if output in adjoint:
         adjoint[output] = 1.0
     for t, rhs in reversed(program.assignments):
+        if adjoint[t] == 0.0:
+            continue  # passes nothing back (e.g. a branch that a Piecewise does not take)
         for s in rhs.free_symbols & set(adjoint):
             d = local_derivative(rhs, s, None)
             adjoint[s] += adjoint[t] * _local(d, numbers)
