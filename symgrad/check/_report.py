@@ -20,11 +20,11 @@ def _difference(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
 
 def _relative(diff: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """``|diff| / |reference|``, with ``0/0 = 0`` and ``x/0 = inf``."""
+    """``|diff| / |reference|``, with ``0/0 = 0``, ``x/0 = inf`` and ``inf/inf = inf``."""
     diff, reference = np.abs(diff), np.abs(reference)
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = diff / reference
-    return np.where(diff == 0, 0.0, rel)
+    return np.where(diff == 0, 0.0, np.where(np.isinf(diff), np.inf, rel))
 
 
 @dataclass(frozen=True, eq=False)
