@@ -49,7 +49,7 @@ def _describe_sample(wrt, theta, data):
 
     def describe(k):
         row = ", ".join(f"{s} = {float(np.ravel(c)[k])!r}" for s, c in data.items())
-        return f"{params}, in sample {k} ({row})"
+        return f"{params}, in sample {k} ({row})" if data else params
     return describe
 
 

@@ -125,3 +125,8 @@ def test_objective_check_singular_in_some_samples():
     report = check_objective(Root(), [1.0], [np.array([4.0, 0.0, 0.0, 1.0])])
     assert "sqrt(a*x) at a = 1.0, in sample 1 (x = 0.0) (in 2 of 4 samples) is finite" in str(report)
     assert not report.ok
+
+
+def test_objective_without_data_names_the_parameters_only():
+    with pytest.raises(DomainError, match=r"^log\(a\) is undefined at a = -2\.0: log needs an argument > 0"):
+        sg.Objective(sp.log(a), [a]).check([-2.0])
