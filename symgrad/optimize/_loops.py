@@ -10,7 +10,7 @@ import numpy as np
 
 from symgrad.errors import InputError
 from symgrad.optimize._base import Oracle
-from symgrad.optimize._checkpoint import load_checkpoint, save_checkpoint
+from symgrad.optimize._checkpoint import data_digest, load_checkpoint, save_checkpoint
 from symgrad.optimize._problem import (
     as_objective,
     check_count,
@@ -287,7 +287,10 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
     x = rng.standard_normal(len(symbols)) * 0.1 if x0 is None else check_x0(x0, len(symbols), symbols, "fit")
     state = opt.init(x)
     bvg, bv = obj.batch_value_and_grad, obj.batch_value
-    fingerprint = _fingerprint(obj, n_samples, batch_size, bool(shuffle), opt)
+    fingerprint = None
+    if checkpoint is not None:  # the data's digest too: a run is never resumed on other values
+        fingerprint = (_fingerprint(obj, n_samples, batch_size, bool(shuffle), opt)
+                       + f" data_sha256={data_digest(columns)}")
 
     start_epoch, steps = 0, 0
     if checkpoint is not None and os.path.exists(checkpoint):

@@ -288,3 +288,12 @@ def test_newton_and_lbfgs_end_the_run_when_their_own_tests_hold():
         np.testing.assert_allclose(r.x, [1.0, 1.0], rtol=1e-6)  # the minimiser of Rosenbrock's function
         tight = sg.minimize(rosen, [-1.2, 1.0], optimizer=opt, steps=1000, tol=1e-12)
         assert tight.converged and np.max(np.abs(rosen.grad(tight.x))) <= 1e-12
+
+
+def test_a_checkpoint_is_not_resumed_on_other_data_of_the_same_size(line, tmp_path):
+    obj, columns = line
+    path = tmp_path / "run.npz"
+    sg.fit(obj, columns, epochs=2, checkpoint=path, seed=1)
+    other = [columns[0], columns[1][::-1].copy()]  # same size, other values
+    with pytest.raises(InputError, match="run.npz"):
+        sg.fit(obj, other, epochs=4, checkpoint=path, seed=1)
