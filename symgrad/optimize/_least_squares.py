@@ -23,7 +23,7 @@ from symgrad.errors import InputError
 from symgrad.optimize._lm import lm_solve
 from symgrad.optimize._lm_problem import factor
 from symgrad.optimize._lm_step import pivoted_qr
-from symgrad.optimize._ls_kernels import ResidualKernels
+from symgrad._ls_kernels import ResidualKernels
 from symgrad.optimize._problem import check_count, check_x0
 from symgrad.optimize._result import Result, make_result
 

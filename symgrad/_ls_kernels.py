@@ -19,6 +19,9 @@ generated module holds:
 
 Each block writes its own row of ``out``, so results do not depend on how many
 threads share the blocks (``symgrad.jit.run_blocks``).
+
+Like ``symgrad.objective``, this module chains derive -> codegen -> jit, so it sits
+beside them at the top of the package; ``optimize`` only calls what it builds.
 """
 
 from __future__ import annotations
