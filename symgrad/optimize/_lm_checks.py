@@ -52,13 +52,15 @@ def runaway_parameters(x, x_start, fnorm, acnorm, held=None) -> list[str]:
     Typically a parameter that ran off along a direction in which the sum of squares
     flattens out (a decay rate to infinity, an exponential that underflows): the
     tests of the iteration may then hold, but the value found carries no information.
-    Parameters on a bound (``held``) and those still exactly at a zero start are not judged.
+    Parameters on a bound (``held``), those still exactly at a zero start, and those the
+    residuals never depended on (a zero Jacobian column, never moved from the start: the
+    covariance reports them as undetermined) are not judged.
     """
     if not np.isfinite(fnorm) or not np.all(np.isfinite(acnorm)):
         return []
     sens = sensitivities(x, x_start, fnorm, acnorm)
     out = []
-    judged = np.maximum(np.abs(x), np.abs(x - x_start)) > 0
+    judged = (np.maximum(np.abs(x), np.abs(x - x_start)) > 0) & ~((acnorm == 0) & (x == x_start))
     if held is not None:
         judged &= ~held
     for j in np.flatnonzero((sens < INSENSITIVE) & judged):
