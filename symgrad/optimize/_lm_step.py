@@ -23,17 +23,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from symgrad.jit import DEFAULT_OPTIONS
+from symgrad.jit._cache import builtin_kernel
 
 __all__ = ["householder", "lm_parameter", "pivoted_qr", "propose"]
 
-_JIT = DEFAULT_OPTIONS.numba_kwargs()
 _TINY = np.finfo(np.float64).tiny
 
 
-@njit(**_JIT)
+@builtin_kernel(options=DEFAULT_OPTIONS)
 def householder(a, b, pivot, perm):  # pragma: no cover - compiled
     """Triangularise ``a`` (k, p) in place by Householder reflections, applying them to ``b`` (k,).
 
@@ -85,7 +84,7 @@ def householder(a, b, pivot, perm):  # pragma: no cover - compiled
             a[i, j] = 0.0
 
 
-@njit(**_JIT)
+@builtin_kernel(options=DEFAULT_OPTIONS)
 def pivoted_qr(a, b):  # pragma: no cover - compiled
     """``(R, perm, qtb)``: ``a[:, perm] = Q R`` with column pivoting, ``qtb = (Q^T b)[:n]``.
 
@@ -105,7 +104,7 @@ def pivoted_qr(a, b):  # pragma: no cover - compiled
     return r, perm, qtb
 
 
-@njit(**_JIT)
+@builtin_kernel(options=DEFAULT_OPTIONS)
 def _solve_upper(r, b, size):  # pragma: no cover - compiled
     """``x`` (r.shape[1],): the leading ``size`` entries solve the leading block of ``r x = b``, the rest 0."""
     x = np.zeros(r.shape[1])
@@ -117,7 +116,7 @@ def _solve_upper(r, b, size):  # pragma: no cover - compiled
     return x
 
 
-@njit(**_JIT)
+@builtin_kernel(options=DEFAULT_OPTIONS)
 def _solve_lower_transposed(s, b):  # pragma: no cover - compiled
     n = b.size
     x = np.zeros(n)
@@ -129,7 +128,7 @@ def _solve_lower_transposed(s, b):  # pragma: no cover - compiled
     return x
 
 
-@njit(**_JIT)
+@builtin_kernel(options=DEFAULT_OPTIONS)
 def _damped(r, dp, qtb, par):  # pragma: no cover - compiled
     """``(z, S)``: ``z`` minimises ``||R z - qtb||^2 + par ||Dp z||^2``, ``S^T S = R^T R + par Dp^2``."""
     n = qtb.size
@@ -145,7 +144,7 @@ def _damped(r, dp, qtb, par):  # pragma: no cover - compiled
     return _solve_upper(a, b, n), a
 
 
-@njit(**_JIT)
+@builtin_kernel(options=DEFAULT_OPTIONS)
 def _norm(v):  # pragma: no cover - compiled
     s = 0.0
     for x in v:
@@ -153,7 +152,7 @@ def _norm(v):  # pragma: no cover - compiled
     return math.sqrt(s)
 
 
-@njit(**_JIT)
+@builtin_kernel(options=DEFAULT_OPTIONS)
 def _dot(u, v):  # pragma: no cover - compiled
     s = 0.0
     for i in range(u.size):
@@ -161,7 +160,7 @@ def _dot(u, v):  # pragma: no cover - compiled
     return s
 
 
-@njit(**_JIT)
+@builtin_kernel(options=DEFAULT_OPTIONS)
 def _unpermute(z, perm, diag, sign):  # pragma: no cover - compiled
     """``step[perm] = sign z``, ``dx = diag * step`` and ``||dx||``."""
     n = z.size
@@ -174,7 +173,7 @@ def _unpermute(z, perm, diag, sign):  # pragma: no cover - compiled
     return step, dx, _norm(dx)
 
 
-@njit(**_JIT)
+@builtin_kernel(options=DEFAULT_OPTIONS)
 def _newton_rhs(dx, perm, dp, dxnorm):  # pragma: no cover - compiled
     """``Dp (dx[perm] / ||dx||)``: the right-hand side of the Newton correction of ``par``."""
     n = dx.size
@@ -184,7 +183,7 @@ def _newton_rhs(dx, perm, dp, dxnorm):  # pragma: no cover - compiled
     return out
 
 
-@njit(**_JIT)
+@builtin_kernel(options=DEFAULT_OPTIONS)
 def lm_parameter(r, perm, diag, qtb, delta, par):  # pragma: no cover - compiled
     """The Levenberg-Marquardt parameter and step for a trust region of radius ``delta``.
 
@@ -250,7 +249,7 @@ def lm_parameter(r, perm, diag, qtb, delta, par):  # pragma: no cover - compiled
     return par, step
 
 
-@njit(**_JIT)
+@builtin_kernel(options=DEFAULT_OPTIONS)
 def propose(base, cols, diag, delta, par, x, lo, hi):  # pragma: no cover - compiled
     """One trial step over the free parameters ``cols``, projected onto the box ``[lo, hi]``.
 
@@ -303,7 +302,7 @@ def propose(base, cols, diag, delta, par, x, lo, hi):  # pragma: no cover - comp
     return par, trial, pnorm, _norm(jp), gstep, clipped
 
 
-@njit(**_JIT)
+@builtin_kernel(options=DEFAULT_OPTIONS)
 def factor_dense(r, jac):  # pragma: no cover - compiled
     """``R_aug`` (n+1, n+1): the triangular factor of ``[J | r]`` (``Q^T r`` in its last column)."""
     m, n = jac.shape
@@ -320,7 +319,7 @@ def factor_dense(r, jac):  # pragma: no cover - compiled
     return out
 
 
-@njit(**_JIT)
+@builtin_kernel(options=DEFAULT_OPTIONS)
 def safe_norm(v):  # pragma: no cover - compiled
     """Euclidean norm, scaled by the largest entry so that neither squares overflow nor underflow."""
     big = 0.0
@@ -338,7 +337,7 @@ def safe_norm(v):  # pragma: no cover - compiled
     return big * math.sqrt(s)
 
 
-@njit(**_JIT)
+@builtin_kernel(options=DEFAULT_OPTIONS)
 def dense_linearization(r, jac):  # pragma: no cover - compiled
     """``(||r||, R_aug, ||J_j||)`` of dense residuals and Jacobian (nan norm if any is not finite)."""
     m, n = jac.shape
@@ -359,7 +358,7 @@ def dense_linearization(r, jac):  # pragma: no cover - compiled
     return fnorm, factor_dense(r, jac), acnorm
 
 
-@njit(**_JIT)
+@builtin_kernel(options=DEFAULT_OPTIONS)
 def gradient_state(base, acnorm, fnorm, x, lo, hi):  # pragma: no cover - compiled
     """``(grad, cols, gnorm)`` at ``x``: ``J^T r``, the free parameters, and the gtol measure.
 
