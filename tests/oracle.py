@@ -50,6 +50,7 @@ __all__ = [
     "hessian",
     "evaluate",
     "derivatives",
+    "derivatives_at",
     "kink_margin",
     "rel_error",
     "mp_float",
@@ -339,10 +340,15 @@ def derivatives(expr, wrt, point, order=2, dps=40):
     Raises:
         OracleDomainError: a value or derivative is not finite at the point.
     """
-    real, to_real, grad, hess = _diff_tree(sp.sympify(expr), wrt, order)
+    expr = sp.sympify(expr)
+    real, to_real, grad, hess = _diff_tree(expr, wrt, order)
     with mpmath.workdps(dps):
         ev = _Evaluator(_point(point, to_real))
         v, vm = ev(real)
+        # the caller's tree may keep what real symbols simplify away (log(exp(u)) = u
+        # only for real u): its bound counts too, as code under test evaluates it
+        plain = _Evaluator({s: mpmath.mpf(float(point[s])) for s in to_real})
+        vm = max(vm, plain(expr)[1])
         g = [ev(d) for d in grad]
         h = [[ev(d) for d in row] for row in hess] if hess is not None else None
         kinks = min((abs(k) for k in ev.kinks), default=mpmath.inf)
@@ -355,6 +361,37 @@ def derivatives(expr, wrt, point, order=2, dps=40):
             "hess_M": None if h is None else [[+m for _, m in row] for row in h],
             "kinks": +kinks,
         }
+    return out
+
+
+def derivatives_at(expr, wrt, points, order=1, dps=40):
+    """:func:`derivatives` at many points, differentiating once.
+
+    Returns a list with one dict (as :func:`derivatives` returns) per point, or
+    ``None`` where the expression or a derivative is not finite.
+    """
+    expr = sp.sympify(expr)
+    real, to_real, grad, hess = _diff_tree(expr, wrt, order)
+    out = []
+    for point in points:
+        try:
+            with mpmath.workdps(dps):
+                ev = _Evaluator(_point(point, to_real))
+                v, vm = ev(real)
+                vm = max(vm, _Evaluator({s: mpmath.mpf(float(point[s])) for s in to_real})(expr)[1])
+                g = [ev(d) for d in grad]
+                h = [[ev(d) for d in row] for row in hess] if hess is not None else None
+                kinks = min((abs(k) for k in ev.kinks), default=mpmath.inf)
+        except (OracleDomainError, ZeroDivisionError, OverflowError):
+            out.append(None)
+            continue
+        out.append({
+            "value": v, "value_M": vm,
+            "grad": [a for a, _ in g], "grad_M": [m for _, m in g],
+            "hess": None if h is None else [[a for a, _ in row] for row in h],
+            "hess_M": None if h is None else [[m for _, m in row] for row in h],
+            "kinks": kinks,
+        })
     return out
 
 
