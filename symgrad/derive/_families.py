@@ -35,6 +35,7 @@ import numpy as np
 import sympy as sp
 from sympy.functions.elementary.piecewise import ExprCondPair
 
+from symgrad._expr import unique_nodes
 from symgrad.derive._rules import apply_conventions
 
 __all__ = ["IndexMap", "Slot", "Family", "LoopProgram", "lift", "R_MIN", "T_MAX"]
@@ -347,9 +348,26 @@ def _is_active(slot: Slot, done: list) -> bool:
     return slot.source == "theta" or (slot.source == "value" and done[slot.family].active)
 
 
-def _derivative(expr, symbol, whole, itself) -> sp.Expr:
+def _terms_by_symbol(expr) -> dict | None:
+    """For a sum, ``{symbol: the terms that contain it}`` in one pass (``None`` otherwise),
+    so that each slot's derivative differentiates only its own terms: a sum of ``N``
+    terms then costs ``N`` term derivatives, not ``N`` derivatives of the whole sum."""
+    if not expr.is_Add:
+        return None
+    index = defaultdict(list)
+    for a in expr.args:
+        for n in unique_nodes(a):
+            if n.is_Symbol or isinstance(n, sp.Dummy):
+                index[n].append(a)
+    return index
+
+
+def _derivative(expr, symbol, whole, itself, terms=None) -> sp.Expr:
     """``d expr / d symbol`` by symgrad's rules, with ``whole`` written as ``itself``."""
-    d = apply_conventions(sp.diff(expr, symbol))
+    if terms is not None:
+        d = apply_conventions(sp.Add(*[sp.diff(a, symbol) for a in terms.get(symbol, ())]))
+    else:
+        d = apply_conventions(sp.diff(expr, symbol))
     if itself is not None and not whole.is_Atom and d.has(whole):
         d = d.xreplace({whole: itself})
     return d
@@ -363,8 +381,9 @@ def _differentiate(f: Family, done: list) -> Family:
     if not active:
         return f
     itself = sp.Dummy("v", real=True)
+    terms = _terms_by_symbol(f.value) if sum(outer) > 8 else None
     d_value = tuple(
-        _derivative(f.value, s.symbol, f.value, itself) if a else None for s, a in zip(f.slots, outer)
+        _derivative(f.value, s.symbol, f.value, itself, terms) if a else None for s, a in zip(f.slots, outer)
     )
     d_reduced = d_term = None
     if f.reduced is not None and any(inner):
