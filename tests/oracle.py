@@ -58,6 +58,8 @@ __all__ = [
 
 UNIT_ROUNDOFF = 2.0**-53
 TOLERANCE = 64 * UNIT_ROUNDOFF
+#: an intermediate value above this overflows a float64 evaluation: the point is refused
+FLOAT64_LARGE = 1e300
 
 
 class OracleDomainError(ValueError):
@@ -141,6 +143,8 @@ class _Evaluator:
             v, m = got
             if not (mpmath.isfinite(v) and mpmath.isfinite(m)):
                 raise OracleDomainError(f"{e} is not finite at the point")
+            if abs(v) > FLOAT64_LARGE:
+                raise OracleDomainError(f"{e} overflows float64 at the point (an intermediate near {mpmath.nstr(v, 3)})")
             self.memo[e] = got
         return got
 
