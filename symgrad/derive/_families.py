@@ -36,7 +36,7 @@ import sympy as sp
 from sympy.functions.elementary.piecewise import ExprCondPair
 
 from symgrad._expr import unique_nodes
-from symgrad.derive._rules import apply_conventions
+from symgrad.derive._rules import apply_conventions, real_diff
 
 __all__ = ["IndexMap", "Slot", "Family", "LoopProgram", "lift", "R_MIN", "T_MAX"]
 
@@ -365,9 +365,9 @@ def _terms_by_symbol(expr) -> dict | None:
 def _derivative(expr, symbol, whole, itself, terms=None) -> sp.Expr:
     """``d expr / d symbol`` by symgrad's rules, with ``whole`` written as ``itself``."""
     if terms is not None:
-        d = apply_conventions(sp.Add(*[sp.diff(a, symbol) for a in terms.get(symbol, ())]))
+        d = apply_conventions(sp.Add(*[real_diff(a, symbol) for a in terms.get(symbol, ())]))
     else:
-        d = apply_conventions(sp.diff(expr, symbol))
+        d = apply_conventions(real_diff(expr, symbol))
     if itself is not None and not whole.is_Atom and d.has(whole):
         d = d.xreplace({whole: itself})
     return d

@@ -20,7 +20,7 @@ import sympy as sp
 from symgrad._expr import canonicalize
 from symgrad.errors import UnsupportedFunctionError
 
-__all__ = ["local_derivative", "apply_conventions"]
+__all__ = ["local_derivative", "apply_conventions", "real_diff"]
 
 
 def apply_conventions(d: sp.Expr) -> sp.Expr:
@@ -51,7 +51,7 @@ def local_derivative(rhs: sp.Expr, s: sp.Symbol, t: sp.Symbol | None) -> sp.Expr
         return _power_derivative(rhs, s, rhs if t is None else t)
     if isinstance(rhs, sp.exp) and rhs.args[0] == s and t is not None:
         return t
-    d = apply_conventions(_diff(rhs, s))
+    d = apply_conventions(real_diff(rhs, s))
     if t is not None and not rhs.is_Atom:
         d = d.xreplace({rhs: t})
     return d
@@ -61,23 +61,24 @@ def _power_derivative(rhs: sp.Pow, s: sp.Symbol, t: sp.Expr) -> sp.Expr:
     """``d b**e / d s`` for ``s`` the base or the exponent of a symbolic power ``t = b**e``.
 
     Written so that the limits at ``b = 0`` come out exact: ``d/db = e*b**(e - 1)``
-    (not ``t*e/b``, which is ``0/0`` there), and ``d/de = t*log(b)`` except where
-    ``t == 0``, where it is 0 (the limit of ``b**e*log(b)`` as ``b -> 0+`` for ``e > 0``;
-    also right where ``t`` underflows, ``t*log(b)`` being at most about ``1e-305``).
+    (not ``t*e/b``, which is ``0/0`` there), and ``d/de = t*log(b)`` except at
+    ``b == 0``, where it is 0 (the limit of ``b**e*log(b)`` as ``b -> 0+`` for ``e > 0``,
+    and the derivative of ``0**e = 0`` along ``e``). The condition tests ``b``, not
+    ``t``, so that an exponent that is itself a ``Piecewise`` stays out of it.
     """
     b, e = rhs.args
     if s == b:
         return e * b ** (e - 1)
     if b.is_positive:
         return t * sp.log(b)
-    return sp.Piecewise((sp.S.Zero, sp.Eq(t, 0)), (t * sp.log(b), True))
+    return sp.Piecewise((sp.S.Zero, sp.Eq(b, 0)), (t * sp.log(b), True))
 
 
 class _Power(sp.Function):
     """``b**e`` with a symbolic exponent, differentiated as ``_power_derivative`` does.
 
     SymPy writes ``d b**e = b**e*(e'*log(b) + b'*e/b)``, which is ``0*inf`` or ``0/0``
-    at ``b = 0``; this stand-in exists only while ``_diff`` differentiates.
+    at ``b = 0``; this stand-in exists only while ``real_diff`` differentiates.
     """
 
     nargs = 2
@@ -86,16 +87,53 @@ class _Power(sp.Function):
         b, e = self.args
         if argindex == 1:
             return e * _Power(b, e - 1)
-        return sp.Piecewise((sp.S.Zero, sp.Eq(self, 0)), (self * sp.log(b), True))
+        return sp.Piecewise((sp.S.Zero, sp.Eq(b, 0)), (self * sp.log(b), True))
 
 
 def _symbolic_power(e) -> bool:
     return e.is_Pow and not e.exp.is_Number and not e.base.is_positive and e.base != e.exp
 
 
-def _diff(rhs: sp.Expr, s: sp.Symbol) -> sp.Expr:
-    """``sp.diff(rhs, s)``, with every symbolic power differentiated by ``_Power``'s rule."""
-    if not any(_symbolic_power(p) for p in rhs.atoms(sp.Pow)):
+class _RealSign(sp.Function):
+    """``sign(u)`` of a real ``u`` that SymPy cannot tell is real: derivative 0 (convention)."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+
+class _RealAbs(sp.Function):
+    """``|u|`` of a real ``u`` that SymPy cannot tell is real (``b**e``): ``d|u| = sign(u)·u'``."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return _RealSign(self.args[0])
+
+
+_STAND_INS = {sp.Abs: _RealAbs, sp.sign: _RealSign, _RealAbs: sp.Abs, _RealSign: sp.sign}
+
+
+def _unknown_sign(e) -> bool:
+    return isinstance(e, (sp.Abs, sp.sign)) and not e.args[0].is_extended_real
+
+
+def real_diff(rhs: sp.Expr, s: sp.Symbol) -> sp.Expr:
+    """``sp.diff(rhs, s)`` for real-valued symbols, as symgrad differentiates.
+
+    Every symbolic power goes by ``_Power``'s rule (exact limits at a zero base), and
+    ``|u|`` and ``sign(u)`` of an argument SymPy cannot tell is real (``b**e``) by the
+    real rules ``sign(u)·u'`` and 0, not the complex-plane forms with ``re``/``im``.
+    """
+    unknown = any(_unknown_sign(a) for a in rhs.atoms(sp.Abs, sp.sign))
+    powers = any(_symbolic_power(p) for p in rhs.atoms(sp.Pow))
+    if not (unknown or powers):
         return sp.diff(rhs, s)
-    d = sp.diff(rhs.replace(_symbolic_power, lambda p: _Power(*p.args)), s)
-    return d.replace(lambda e: isinstance(e, _Power), lambda e: sp.Pow(*e.args))
+    if unknown:
+        rhs = rhs.replace(_unknown_sign, lambda e: _STAND_INS[e.func](e.args[0]))
+    if powers:
+        rhs = rhs.replace(_symbolic_power, lambda p: _Power(*p.args))
+    d = sp.diff(rhs, s)
+    d = d.replace(lambda e: isinstance(e, _Power), lambda e: sp.Pow(*e.args))
+    return d.replace(lambda e: isinstance(e, (_RealAbs, _RealSign)), lambda e: _STAND_INS[e.func](e.args[0]))

@@ -38,7 +38,8 @@ TEXTBOOK = [
     (sp.asinh(x), x, 1 / sp.sqrt(x**2 + 1)),
     (sp.acosh(x), x, 1 / (sp.sqrt(x - 1) * sp.sqrt(x + 1))),  # = 1/sqrt(x²-1) for x > 1
     (sp.atanh(x), x, 1 / (1 - x**2)),
-    (x**y, y, x**y * sp.log(x)),  # symbolic exponent
+    # symbolic exponent: x^y log x, and its limit 0 at x = 0 (where SymPy's form is 0*(-inf))
+    (x**y, y, sp.Piecewise((0, sp.Eq(x, 0)), (x**y * sp.log(x), True))),
     (x**y, x, y * x ** (y - 1)),
     (2**x, x, 2**x * sp.log(2)),
     (sp.pi * sp.E * x, x, sp.pi * sp.E),

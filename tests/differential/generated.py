@@ -7,7 +7,7 @@ functions and their inverses, ``Abs sign Max Min Heaviside Piecewise``, ``pi``, 
 nested up to ``MAX_DEPTH`` levels. Functions with a restricted domain usually get an
 argument mapped into it (``log(1 + u**2)``, ``asin(tanh(u))``), sometimes the raw
 argument, which the point search then has to satisfy. Two shapes are left out
-while symgrad refuses them (``test_known_defects.py``): a ``Piecewise`` inside a
+while symgrad refuses them (``test_found_defects.py``): a ``Piecewise`` inside a
 ``Piecewise`` condition and a ``Piecewise`` together with a symbolic power (SymPy writes
 an ``ITE`` condition for both).
 
@@ -90,7 +90,7 @@ def _expression(pick, symbols, depth):
     if kind == 7:
         b = expression(pick, symbols, depth - 1)
         base = _positive(a, pick.integer(0, 4)) if pick.integer(0, 3) else a
-        if b.has(sp.Piecewise):  # see test_known_defects: such gradients hold an ITE
+        if b.has(sp.Piecewise):  # see test_found_defects: such gradients hold an ITE
             b = pick.choice(symbols)
         return base ** (b if pick.boolean() else sp.tanh(b) + 2)
     if kind == 8:

@@ -136,7 +136,7 @@ def families(draw, copies=4):
     for _ in range(10):
         base = case(pick, order=2, depth=3)
         if _abs_of_symbolic_power(base.expr):
-            continue  # test_known_defects.test_loops_engine_abs_of_a_symbolic_power
+            continue  # test_found_defects.test_loops_engine_abs_of_a_symbolic_power
         points = [(base.point, base.exact)]
         while len(points) < copies:
             got = good_point(pick, base.expr, base.params, base.params + base.data)
