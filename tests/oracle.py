@@ -58,6 +58,10 @@ __all__ = [
 
 UNIT_ROUNDOFF = 2.0**-53
 TOLERANCE = 64 * UNIT_ROUNDOFF
+#: Below the smallest normal float64 there is no relative precision left (gradual
+#: underflow has absolute steps of 2**-1074, and a result may flush to 0): an error
+#: up to this absolute size is rounding, whatever the scale.
+UNDERFLOW = 2.0**-1022
 #: an intermediate value above this overflows a float64 evaluation: the point is refused
 FLOAT64_LARGE = 1e300
 
@@ -422,7 +426,8 @@ def rel_error(got, exact, scale):
     ``scale`` is the running error bound ``M`` of the exact value (see the module
     docstring); the test passes when this is at most ``TOLERANCE``.  A zero scale
     (an exact input passed through) demands equality: 0.0 if equal, ``inf`` otherwise.
-    A non-finite ``got`` is ``inf``.
+    A non-finite ``got`` is ``inf``. An exact value and an error both under
+    ``UNDERFLOW`` (the smallest normal float64) count as no error.
 
     Example:
         >>> rel_error(1.0 + 2.0**-52, mpmath.mpf(1), mpmath.mpf(1)) <= TOLERANCE
@@ -432,6 +437,8 @@ def rel_error(got, exact, scale):
     if not math.isfinite(got):
         return math.inf
     diff = abs(mpmath.mpf(got) - exact)
+    if diff <= UNDERFLOW and abs(exact) <= UNDERFLOW:
+        return 0.0  # both within float64's underflow range
     if scale == 0:
         return 0.0 if diff == 0 else math.inf
     return float(diff / scale)
