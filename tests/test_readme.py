@@ -16,7 +16,7 @@ def fenced():
 def test_quick_start_is_exactly_two_commands():
     (shell,) = [code for lang, code in fenced() if lang == "bash"]
     commands = [line for line in shell.splitlines() if line.strip()]
-    assert commands == ['pip install -e . && symgrad demo', 'pip install -e ".[test]" && pytest']
+    assert commands == ['pip install -e ".[plot]" && symgrad demo', 'pip install -e ".[test]" && pytest']
 
 
 def test_first_example_prints_the_output_shown():
