@@ -15,6 +15,7 @@ __all__ = [
     "ParseError",
     "GradientMismatchError",
     "DomainError",
+    "SymgradWarning",
 ]
 
 
@@ -59,4 +60,12 @@ class DomainError(InputError):
     For example ``log`` of a number <= 0, ``sqrt`` of a negative number, ``asin`` outside
     ``[-1, 1]``, a division by zero. The message names the function, the point and the
     value its argument takes there.
+    """
+
+
+class SymgradWarning(UserWarning):
+    """Input that symgrad reads one way but that may have been meant another.
+
+    For example ``e`` in a parsed text, read as a symbol named ``e``, where Euler's
+    number is ``E``. The message says how it was read and how to write the other meaning.
     """
