@@ -69,3 +69,11 @@ class SymgradWarning(UserWarning):
     For example ``e`` in a parsed text, read as a symbol named ``e``, where Euler's
     number is ``E``. The message says how it was read and how to write the other meaning.
     """
+
+
+class ClusterError(SymgradError, RuntimeError):
+    """A Dask worker died, or the cluster went away, while symgrad computed on it.
+
+    Not an error in the data or the model: the message says what Dask reported; run
+    again once the workers are healthy (a chunk larger than a worker's memory kills it).
+    """
