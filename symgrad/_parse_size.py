@@ -41,7 +41,7 @@ MAX_FLOAT_EXPONENT = 10**6
 
 _LOG2_E = 1 / math.log(2)
 _FLOAT_CANCEL = 60.0  # bits a float sum can lose by cancellation (53 and some margin)
-_EXPONENTIAL = {"exp", "sinh", "cosh", "tanh"}
+_EXPONENTIAL = {"exp", "sinh", "cosh", "tanh", "sigmoid", "softplus"}
 _LOGARITHMIC = {"log", "ln", "asinh", "acosh", "atanh"}
 _BOUNDED = {"asin", "acos", "atan", "sign", "Heaviside"}
 _TRIGONOMETRIC = {"sin", "cos", "tan"}

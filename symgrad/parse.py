@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 import warnings
 
 import sympy as sp
 
+from symgrad import nn
 from symgrad._expr import SUPPORTED_FUNCTIONS
 from symgrad._parse_size import MAX_FLOAT_EXPONENT, MAX_NUMBER_BITS, check_sizes, too_large
-from symgrad.errors import ExpressionTypeError, ParseError
+from symgrad.errors import ExpressionTypeError, ParseError, SymgradWarning
 
 __all__ = [
     "parse", "FUNCTIONS", "MAX_LENGTH", "MAX_BRACKET_DEPTH", "MAX_TREE_DEPTH",
@@ -35,7 +37,9 @@ MAX_BRACKET_DEPTH = 64
 MAX_TREE_DEPTH = 128
 MAX_MINMAX_ARGS = 16
 
-#: Function names the text may call, with the SymPy function each one builds.
+#: Function names the text may call, with the SymPy function (or the ``symgrad.nn``
+#: activation) each one builds: ``relu(z)`` is ``Max(0, z)``, ``sigmoid(z)`` is
+#: ``1/(1 + exp(-z))``, ``softplus(z)`` the overflow-free ``log(1 + exp(z))``.
 FUNCTIONS: dict[str, object] = {
     **SUPPORTED_FUNCTIONS,
     "abs": sp.Abs,
@@ -43,6 +47,9 @@ FUNCTIONS: dict[str, object] = {
     "max": sp.Max,
     "min": sp.Min,
     "ln": sp.log,
+    "relu": nn.relu,
+    "sigmoid": nn.sigmoid,
+    "softplus": nn.softplus,
 }
 
 #: Numbers of positional arguments each function accepts: (fewest, most or None).
@@ -98,9 +105,12 @@ def parse(text: str) -> sp.Expr:
 
     Grammar: numbers (``2``, ``0.5``, ``1e-3``: integers exact, decimals as
     float64 values), names (each a plain ``sympy.Symbol``, except ``pi`` and ``E``,
-    the constants; ``e`` is an ordinary symbol), ``+ - * /``, powers written ``**``
-    or ``^``, parentheses, and calls of the supported functions with positional
-    arguments (also ``abs``, ``sqrt``, ``max``, ``min``, ``ln``). Comparisons,
+    the constants), ``+ - * /``, powers written ``**`` or ``^``, parentheses, and
+    calls of the supported functions with positional arguments (also ``abs``,
+    ``sqrt``, ``max``, ``min``, ``ln`` and the activations ``relu``, ``sigmoid``,
+    ``softplus``). In a text that writes ``e^...``, every ``e`` is Euler's number;
+    elsewhere ``e`` is a symbol, with a :class:`~symgrad.errors.SymgradWarning`
+    that says so. Comparisons,
     ``and``/``or``/``not`` and ``& | ~`` are allowed only as the conditions of
     ``Piecewise((value, condition), ...)``, where ``True`` is the final catch-all.
 
@@ -113,12 +123,16 @@ def parse(text: str) -> sp.Expr:
     Raises:
         TypeError: (an :class:`~symgrad.errors.ExpressionTypeError`) if ``text`` is not a ``str``.
         ValueError: (a :class:`~symgrad.errors.ParseError`) for anything else than such an
-            expression, naming what was refused.
+            expression, naming what was refused (``2x`` says to write ``2*x``).
 
     Example:
         >>> from symgrad import parse
         >>> parse("x^2 + 3*sin(y)")
         x**2 + 3*sin(y)
+        >>> parse("e^(-x^2)")
+        exp(-x**2)
+        >>> parse("relu(w*x + b)")
+        Max(0, b + w*x)
         >>> parse("Piecewise((x, x > 0), (0, True))")
         Piecewise((x, x > 0), (0, True))
         >>> parse("__import__('os')")
@@ -137,10 +151,11 @@ def parse(text: str) -> sp.Expr:
             warnings.simplefilter("ignore", SyntaxWarning)
             tree = ast.parse(text.strip().replace("^", "**"), mode="eval")
     except SyntaxError as exc:
-        raise ParseError(f"{text[:60]!r} is not a valid expression: {exc.msg}.") from None
+        raise ParseError(f"{text[:60]!r} is not a valid expression: {exc.msg}.{_hint(text)}") from None
     except (RecursionError, MemoryError):
         raise ParseError("the expression is nested too deeply to parse safely.") from None
     _check_tree_depth(tree.body)
+    _read_euler(tree.body, text)
     check_sizes(tree.body)
     try:
         expr = _Reader().expr(tree.body)
@@ -154,6 +169,56 @@ def parse(text: str) -> sp.Expr:
         ) from None
     _check_real(expr, text)
     return expr
+
+
+#: A number written against a name or a bracket, as in ``2x`` or ``3(x + 1)``.
+_IMPLICIT_PRODUCT = re.compile(r"(?<![\w.])(\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)([A-Za-z_(]\w*)")
+
+#: Two operands side by side with only spaces between them, as in ``x y`` or ``sin x``.
+_JUXTAPOSED = re.compile(r"([\w.]+|\))\s+([\w.]+|\()")
+
+
+#: ``e`` raised to a power with a caret, the hand-written notation of ``exp``.
+_EULER_POWER = re.compile(r"(?<![\w.])e\s*\^")
+
+
+def _hint(text: str) -> str:
+    """A way out for the two usual slips of hand-written maths, or ``""``."""
+    found = _IMPLICIT_PRODUCT.search(text)
+    if found:
+        number, rest = found.groups()
+        return (f" Multiplication is written with *: write {number}*{rest} for "
+                f"{number} times {rest} (no product is implied by {number}{rest}).")
+    found = _JUXTAPOSED.search(text)
+    if found and not re.search(r"\b(and|or|not|if|else|for|in|lambda|is|import)\b", text):
+        a, b = found.groups()
+        if a in FUNCTIONS:
+            return f" A function is called with brackets: write {a}({b}), not {a} {b}."
+        return f" Multiplication is written with *: write {a}*{b}, not {a} {b}."
+    return ""
+
+
+def _read_euler(root: ast.AST, text: str) -> None:
+    """Read every ``e`` as Euler's number ``E`` if the text writes ``e^...``.
+
+    ``e^x`` is the textbook way of writing ``exp(x)``. Without it, ``e`` stays a symbol
+    (so that ``str(expr)``, which writes ``**`` and ``E``, always reads back to
+    ``expr``), with a :class:`SymgradWarning`. The tree is changed in place, before
+    anything is built from it.
+    """
+    nodes, stack = [], [root]
+    while stack:  # ast.walk would import collections while untrusted text is read
+        nodes.append(stack.pop())
+        stack.extend(ast.iter_child_nodes(nodes[-1]))
+    names = [node for node in nodes if isinstance(node, ast.Name) and node.id == "e"]
+    if not names:
+        return
+    if _EULER_POWER.search(text):
+        for node in names:
+            node.id = "E"
+        return
+    warnings.warn("'e' is read as a symbol named e; Euler's number is written E, and its powers "
+                  "E**x, e^x or exp(x).", SymgradWarning, stacklevel=3)
 
 
 #: Values that are not real, finite numbers; symgrad computes in float64 reals.
@@ -287,16 +352,23 @@ class _Reader:
 
     def call(self, node: ast.Call) -> sp.Expr:
         """Call a supported function with positional arguments."""
+        if isinstance(node.func, ast.Constant) and isinstance(node.func.value, (int, float)):
+            raise ParseError(
+                f"{node.func.value!r}(...) is not a product: multiplication is written with *, "
+                f"as in {node.func.value!r}*(...)."
+            )
         if not isinstance(node.func, ast.Name):
             raise ParseError(
-                f"only calls of named functions are allowed, not calls of {_describe(node.func)}."
+                f"only calls of named functions are allowed, not calls of {_describe(node.func)}. "
+                "To multiply, write * between the factors, as in (x + 1)*(x - 1)."
             )
         name = node.func.id
         if name not in FUNCTIONS:
             if "__" in name:
                 raise ParseError(f"names with a double underscore are not allowed: {name!r}.")
             raise ParseError(
-                f"unknown function {name!r}; supported: {', '.join(sorted(FUNCTIONS))}."
+                f"unknown function {name!r}; supported: {', '.join(sorted(FUNCTIONS))}. "
+                f"To multiply, write {name}*(...)."
             )
         if node.keywords:
             raise ParseError(f"{name}() takes positional arguments only, not keywords.")

@@ -28,7 +28,11 @@ x, y, z = sp.symbols("x y z")
         ("ln(x) + log(y)", sp.log(x) + sp.log(y)),
         ("sqrt(x)", sp.sqrt(x)),
         ("max(x, 0) + min(y, 1)", sp.Max(x, 0) + sp.Min(y, 1)),
-        ("pi + E + e", sp.pi + sp.E + sp.Symbol("e")),
+        ("pi + E", sp.pi + sp.E),
+        ("e^x", sp.exp(x)),  # e^... is the hand-written exp: every e of the text is Euler's number
+        ("e ^ (-x^2) + e", sp.exp(-(x**2)) + sp.E),
+        ("relu(x - 1)", sp.Max(0, x - 1)),
+        ("sigmoid(x)", 1 / (1 + sp.exp(-x))),
         ("0.5*x", sp.Float(0.5) * x),
         ("3", sp.Integer(3)),
         ("Heaviside(x, 0)", sp.Heaviside(x, 0)),
@@ -43,6 +47,38 @@ x, y, z = sp.symbols("x y z")
 )
 def test_accepted_text_reads_as_the_math_it_writes(text, expected):
     assert parse(text) == expected
+
+
+def test_softplus_reads_as_log_1_plus_exp():
+    value = parse("softplus(x)").subs(x, sp.Rational(1, 3))
+    assert abs(float(value) - float(sp.log(1 + sp.exp(sp.Rational(1, 3))))) < 1e-15
+
+
+@pytest.mark.parametrize("text", ["e", "2*e + x", "e**x"])
+def test_a_symbol_named_e_is_kept_with_a_warning(text):
+    """Without e^..., e stays a symbol (so str(expr) with E and ** reads back), and says so."""
+    from symgrad.errors import SymgradWarning
+
+    with pytest.warns(SymgradWarning, match="symbol named e; Euler's number is written E"):
+        result = parse(text)
+    assert sp.Symbol("e") in result.free_symbols and not result.has(sp.E)
+
+
+IMPLICIT_PRODUCTS = [
+    ("2x", "write 2\\*x for 2 times x"),
+    ("exp(-0.5x)", "write 0.5\\*x"),
+    ("3(x + 1)", "multiplication is written with \\*, as in 3\\*\\(...\\)"),
+    ("x y", "write x\\*y, not x y"),
+    ("sin x", "write sin\\(x\\), not sin x"),
+    ("x(y + 1)", "unknown function 'x'.*To multiply, write x\\*\\(...\\)"),
+    ("(x + 1)(x - 1)", "To multiply, write \\* between the factors"),
+]
+
+
+@pytest.mark.parametrize("text, hint", IMPLICIT_PRODUCTS, ids=[c[0] for c in IMPLICIT_PRODUCTS])
+def test_implicit_multiplication_is_refused_with_the_way_to_write_it(text, hint):
+    with pytest.raises(ParseError, match=hint):
+        parse(text)
 
 
 def test_names_become_plain_symbols():
