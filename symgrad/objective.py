@@ -16,6 +16,7 @@ import math
 import numpy as np
 import sympy as sp
 
+from symgrad._chunked import ChunkedData, expand_frame, is_chunked
 from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported
 from symgrad.codegen import BLOCK, loops_source, objective_source
 from symgrad.derive import derive, lift
@@ -204,11 +205,15 @@ class Objective:
         return derive([self.expr], self.params, inputs=self.params + self.data)
 
     @functools.cached_property
+    def _v_source(self):
+        if self._loops is not None:
+            return loops_source(self._loops, self._what, "v", self._block)
+        return self._source(self._program, self._program.outputs[:1], self._what, "v")
+
+    @functools.cached_property
     def _v(self):
         """The value-only kernels, generated on first use (training may never need them)."""
-        if self._loops is not None:
-            return load_module(loops_source(self._loops, self._what, "v", self._block), self._options)
-        return load_module(self._source(self._program, self._program.outputs[:1], self._what, "v"), self._options)
+        return load_module(self._v_source, self._options)
 
     def _source(self, program, outputs, what, kind):
         return objective_source(program, self.params, self.data, outputs, what, kind=kind, columns=self._layout)
@@ -223,12 +228,16 @@ class Objective:
 
     @functools.cached_property
     def _hess(self):
+        return load_module(self._hess_source, self._options)
+
+    @functools.cached_property
+    def _hess_source(self):
         program = derive([self.expr], self.params, inputs=self.params + self.data, order=2)
         n = self._n
         hess = program.outputs[1 + n:]
         upper = [hess[i * n + j] for i in range(n) for j in range(i, n)]
         what = f"Objective Hessian ({n} params, {len(self.data)} data)"
-        return load_module(self._source(program, upper, what, "hess"), self._options)
+        return self._source(program, upper, what, "hess")
 
     @property
     def source(self) -> str:
@@ -265,8 +274,11 @@ class Objective:
             InputError: wrong number of columns, non-numeric, not 1-D, unequal lengths,
                 empty, or (with ``check_finite``) NaN or infinity, naming the column.
         """
-        if len(columns) == 1 and isinstance(columns[0], Data):
+        if len(columns) == 1 and isinstance(columns[0], (Data, ChunkedData)):
             return columns[0]
+        columns = expand_frame(columns, self.data)
+        if is_chunked(columns) and len(columns) == len(self.data):  # memory maps, Dask: api.md section 10
+            return ChunkedData(self, columns, persist=rows)
         if len(columns) != len(self.data):
             if not self.data:
                 raise InputError(f"this objective has no data symbols, but {len(columns)} column(s) were given.")
@@ -290,6 +302,11 @@ class Objective:
     # -- kernels ------------------------------------------------------------------
     def _run(self, module, kind, width, theta, data, indices, block=None):
         block = block or self._block
+        if isinstance(data, ChunkedData):
+            if indices is not None:  # a mini-batch of one chunk (ChunkedData.batches)
+                return self._run(module, kind, width, theta, indices.data, indices.indices, block)
+            sources = {"vg": self._vg_source, "v": self._v_source, "hess": self._hess_source}
+            return data.mean(data.kernel(sources[kind], kind, width, block), theta)
         if not self.data and kind != "hess" and self._loops is not None:
             data = _NO_DATA  # the family loops run over one sample with no columns
         elif not self.data:
@@ -373,6 +390,8 @@ class Objective:
         """Stop with ``GradientMismatchError`` if the compiled gradient at ``theta`` disagrees
         with the autograd engine's on a few samples (the start-up check of ``sg.fit`` and
         ``sg.minimize``; see ``symgrad.check.guard_gradient``)."""
-        from symgrad.check._guard import guard_gradient
+        from symgrad.check._guard import GUARD_SAMPLES, guard_gradient
 
+        if isinstance(data, ChunkedData):  # the guard reads a few rows: bring those into memory
+            data, columns = data.guard_inputs(GUARD_SAMPLES)
         guard_gradient(self, theta, data, columns, caller=caller)

@@ -8,6 +8,7 @@ import os
 
 import numpy as np
 
+from symgrad._chunked import fit_columns
 from symgrad.errors import InputError
 from symgrad.optimize._base import Oracle
 from symgrad.optimize._checkpoint import data_digest, load_checkpoint, save_checkpoint
@@ -270,6 +271,7 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
     opt = default_optimizer(optimizer)
     epochs = check_count(epochs, "epochs")
     tol = check_tol(tol)
+    columns = fit_columns(obj, columns)  # a Dask DataFrame: its columns by name (api.md section 10)
     if not isinstance(columns, (list, tuple)):
         raise TypeError(f"columns must be a list or tuple with one array per data symbol "
                         f"({', '.join(map(str, obj.data))}), got {type(columns).__name__}")
@@ -327,6 +329,8 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
                     break
                 if batch_size is None:
                     batches = (None,)
+                elif getattr(data, "chunked", False):  # memory maps, Dask: chunk by chunk (symgrad._chunked)
+                    batches = data.batches(rng, batch_size, shuffle)
                 else:
                     if shuffle:
                         order = rng.permutation(n_samples)

@@ -1,0 +1,293 @@
+"""Data in chunks: NumPy memory maps and Dask collections, reduced by partial sums (api.md section 10).
+
+The mean loss of an :class:`~symgrad.Objective` and all its derivatives are sums over
+samples, so data that do not fit in memory, or live on other machines, are handled
+chunk by chunk. For chunk ``c`` holding samples ``S_c`` one compiled pass returns
+its *partial sums*::
+
+    P_c = (|S_c|,  Σ_{i∈S_c} f(θ, x_i),  Σ_{i∈S_c} ∇f(θ, x_i)  [or the Hessian's entries])
+
+and the caller adds them up, ``Σ_c P_c``, with ``math.fsum`` entry by entry (a
+correctly rounded sum, so the result does not depend on the order in which the
+chunks finish and is the same run after run), then divides by ``N = Σ_c |S_c|``.
+Only the order of summation differs from the in-memory pass, so the results agree
+to rounding (1e-12 relative or better on well-scaled data).
+
+The kernel that computes ``P_c`` is a :class:`ChunkKernel`: a small object that is
+pickled as the kernel's source text and JIT options and rebuilt where it is
+unpickled (from symgrad's disk cache when the machine has compiled it before), so
+it reaches Dask workers in other processes or on other machines.
+
+Memory maps are read in slices of ``MEMMAP_CHUNK`` rows, which are views of the
+mapping (float64 columns are never copied; other dtypes are converted one slice at
+a time). Dask collections are handled in :mod:`symgrad._dask`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from symgrad.errors import InputError
+
+__all__ = ["ChunkKernel", "ChunkedData", "MEMMAP_CHUNK", "chunk_sums", "expand_frame", "fit_columns", "is_chunked", "reduce_sums"]
+
+#: Rows per slice of a memory-mapped column (8 MiB of float64); a multiple of every
+#: kernel block size, so the blocks of a slice are those of the in-memory pass.
+MEMMAP_CHUNK = 1 << 20
+
+_ALL = np.empty(0, dtype=np.int64)
+
+
+def is_dask(value) -> bool:
+    """A Dask collection, recognised without importing Dask."""
+    return type(value).__module__.split(".")[0] == "dask" and hasattr(value, "__dask_graph__")
+
+
+def is_chunked(columns) -> bool:
+    """Whether any of ``columns`` is a memory map or a Dask collection."""
+    return any(isinstance(c, np.memmap) or is_dask(c) for c in columns)
+
+
+def expand_frame(columns, symbols, where: str = "data"):
+    """A lone Dask ``DataFrame`` in ``columns`` -> its columns named by ``symbols``, in order."""
+    if len(columns) != 1 or not (is_dask(columns[0]) and hasattr(columns[0], "columns")):
+        return tuple(columns)
+    frame = columns[0]
+    present = [str(c) for c in frame.columns]
+    missing = [str(s) for s in symbols if str(s) not in present]
+    if missing:
+        raise InputError(
+            f"the Dask DataFrame given as {where} has no column named {', '.join(missing)} "
+            f"(its columns: {', '.join(present)}); name the columns after the data symbols."
+        )
+    from symgrad._dask import frame_columns
+
+    return frame_columns(frame, [str(s) for s in symbols])
+
+
+def fit_columns(objective, columns):
+    """``sg.fit``'s ``columns``: a Dask ``DataFrame`` (alone or in a list) becomes its columns by name."""
+    one = columns[0] if isinstance(columns, (list, tuple)) and len(columns) == 1 else columns
+    if is_dask(one) and hasattr(one, "columns"):
+        return list(expand_frame((one,), objective.data))
+    return columns
+
+
+class ChunkKernel:
+    """One kind of objective kernel (``vg``, ``v`` or ``hess``), ready to run on a chunk anywhere.
+
+    Pickled as its source and options only; the compiled module is rebuilt on first
+    use in each process (``symgrad.jit.load_module``, which finds the machine code in
+    the disk cache when this machine compiled the same text before).
+
+    Attributes:
+        width: outputs summed per sample (1 + n for ``vg``, 1 for ``v``, n(n+1)/2 for ``hess``).
+        names: the data symbols' names, for error messages.
+    """
+
+    def __init__(self, source, options, kind: str, width: int, block: int, matrix: bool, names: tuple):
+        self.source, self.options, self.kind = source, options, kind
+        self.width, self.block, self.matrix, self.names = width, block, matrix, tuple(names)
+        self._function = None
+
+    def __reduce__(self):
+        return (ChunkKernel, (self.source, self.options, self.kind, self.width, self.block, self.matrix,
+                              self.names))
+
+    def __repr__(self) -> str:
+        return f"ChunkKernel({self.kind!r}, {self.source.what!r}, width={self.width})"
+
+    @property
+    def function(self):
+        """The compiled ``{kind}_range`` function."""
+        if self._function is None:
+            from symgrad.jit import load_module
+
+            self._function = getattr(load_module(self.source, self.options), f"{self.kind}_range")
+        return self._function
+
+
+def _first_non_finite(kernel: ChunkKernel, columns, offset: int) -> None:
+    for name, col in zip(kernel.names, columns):
+        bad = np.flatnonzero(~np.isfinite(col))
+        if bad.size:
+            i = int(bad[0])
+            raise InputError(
+                f"data column {name} holds {float(col[i])!r} at row {offset + i} ({bad.size} non-finite "
+                f"value(s) in the chunk of rows {offset}..{offset + len(col) - 1}); remove or impute those "
+                "rows before fitting."
+            )
+
+
+def chunk_sums(kernel: ChunkKernel, theta, offset: int, *columns, parallel: bool = False) -> np.ndarray:
+    """The partial sums ``P_c`` of one chunk: ``[count, Σ outputs (width entries)]``.
+
+    Args:
+        kernel: what to sum.
+        theta: float64 parameters ``(n,)``.
+        offset: the chunk's first row in the whole data (for error messages).
+        columns: the chunk's columns (any numeric 1-D arrays of one length).
+        parallel: share the chunk's blocks among threads (off under Dask, which runs
+            chunks in parallel itself).
+
+    Raises:
+        InputError: NaN or infinity in the chunk, naming the column and the row.
+    """
+    cols = tuple(np.ascontiguousarray(np.asarray(c), dtype=np.float64) for c in columns)
+    n = len(cols[0])
+    if kernel.source.split:  # split loop bodies do not sum the data values: check them here
+        _first_non_finite(kernel, cols, offset)
+    data = np.stack(cols) if kernel.matrix else cols
+    blocks = -(-n // kernel.block)
+    out = np.empty((blocks, kernel.width + 1))
+    theta = np.ascontiguousarray(theta, dtype=np.float64)
+    if parallel:
+        from symgrad.jit import run_blocks
+
+        run_blocks(kernel.function, (theta, data, _ALL, n, out), blocks)
+    else:
+        kernel.function(theta, data, _ALL, n, out, 0, blocks)
+    sums = out.sum(axis=0)
+    if not math.isfinite(sums[-1]):
+        _first_non_finite(kernel, cols, offset)
+    result = np.empty(kernel.width + 1)
+    result[0] = n
+    result[1:] = sums[:-1]
+    return result
+
+
+def reduce_sums(partials) -> np.ndarray:
+    """``Σ_c P_c``, each entry by ``math.fsum`` (correctly rounded, so independent of chunk order)."""
+    stacked = np.asarray(partials, dtype=np.float64).reshape(len(partials), -1)
+    if not np.all(np.isfinite(stacked)):
+        return stacked.sum(axis=0)  # fsum refuses inf - inf; NaN and inf propagate as in memory
+    return np.array([math.fsum(col) for col in stacked.T])
+
+
+class _Batch:
+    """A mini-batch inside one chunk: in-memory ``Data`` of the chunk and local row indices."""
+
+    __slots__ = ("data", "indices")
+
+    def __init__(self, data, indices):
+        self.data, self.indices = data, indices
+
+
+class _MemmapSource:
+    """Memory-mapped (or in-memory) columns read in slices of ``MEMMAP_CHUNK`` rows."""
+
+    def __init__(self, columns, chunk: int | None = None):
+        n = len(columns[0])
+        chunk = chunk or MEMMAP_CHUNK
+        self.columns = columns
+        self.bounds = [(a, min(a + chunk, n)) for a in range(0, n, chunk)]
+
+    def chunk(self, k: int):
+        a, b = self.bounds[k]
+        return tuple(np.asarray(c[a:b]) for c in self.columns)
+
+    def sums(self, kernel: ChunkKernel, theta) -> list:
+        return [chunk_sums(kernel, theta, a, *self.chunk(k), parallel=kernel.options.parallel)
+                for k, (a, _) in enumerate(self.bounds)]
+
+    def take(self, rows: np.ndarray):
+        return tuple(np.asarray(c[rows], dtype=np.float64) for c in self.columns)
+
+
+def _check_columns(columns, symbols) -> None:
+    """Numeric 1-D columns of one known, non-zero length (without reading the values)."""
+    for k, (s, c) in enumerate(zip(symbols, columns)):
+        dtype, shape = np.dtype(getattr(c, "dtype", np.float64)), getattr(c, "shape", None)
+        if shape is None:
+            raise InputError(f"data column {s} (column {k}) is a {type(c).__name__}; give a memory map, "
+                             "a NumPy array or a 1-D dask.array.")
+        if dtype.kind not in "biuf":
+            raise InputError(f"data column {s} (column {k}) is not numeric (dtype {dtype}); give an array "
+                             "of numbers (integers are converted to float64).")
+        if len(shape) != 1:
+            raise InputError(f"data column {s} (column {k}) must be 1-D with one entry per sample; "
+                             f"got shape {shape}.")
+        if not (isinstance(shape[0], int) or np.isfinite(shape[0])):
+            raise InputError(f"data column {s} (column {k}) has an unknown length (a Dask array with "
+                             "unknown chunk sizes); call .compute_chunk_sizes() on it first.")
+    lengths = [int(c.shape[0]) for c in columns]
+    if len(set(lengths)) > 1:
+        detail = ", ".join(f"{s}: {n}" for s, n in zip(symbols, lengths))
+        raise InputError(f"data columns must all have the same length; got {detail}.")
+    if lengths and lengths[0] == 0:
+        raise InputError("data columns are empty; an objective over data needs at least one sample.")
+
+
+class ChunkedData:
+    """Columns in chunks, in place of ``Objective.prepare``'s in-memory ``Data``.
+
+    Attributes:
+        columns: the columns as given (memory maps or Dask arrays), one per data symbol.
+        n: number of samples.
+        symbols: the data symbols.
+        chunks: number of chunks.
+    """
+
+    chunked = True
+
+    def __init__(self, objective, columns, *, persist: bool):
+        self.objective = objective
+        self.symbols = tuple(objective.data)
+        self.columns = columns
+        _check_columns(columns, self.symbols)
+        if any(is_dask(c) for c in columns):
+            from symgrad._dask import DaskSource
+
+            self.source = DaskSource(columns, self.symbols, persist=persist)
+        else:
+            self.source = _MemmapSource(columns)
+        self.n = int(sum(b - a for a, b in self.source.bounds))
+        self.chunks = len(self.source.bounds)
+        self._kernels = {}
+
+    def __repr__(self) -> str:
+        names = ", ".join(map(str, self.symbols))
+        return f"ChunkedData({len(self.columns)} columns ({names}), n={self.n}, chunks={self.chunks})"
+
+    def kernel(self, source, kind: str, width: int, block: int) -> ChunkKernel:
+        """The :class:`ChunkKernel` of ``source`` (made once per kind)."""
+        if kind not in self._kernels:
+            obj = self.objective
+            self._kernels[kind] = ChunkKernel(source, obj._options, kind, width, block,
+                                              obj._layout == "matrix", tuple(map(str, self.symbols)))
+        return self._kernels[kind]
+
+    def mean(self, kernel: ChunkKernel, theta: np.ndarray) -> np.ndarray:
+        """``(1/N) Σ_c P_c`` without the count: the means of the kernel's outputs."""
+        total = reduce_sums(self.source.sums(kernel, theta))
+        return total[1:] / total[0]
+
+    def take(self, rows) -> tuple:
+        """The rows ``rows`` (sorted int64) of every column, in memory."""
+        return self.source.take(np.asarray(rows, dtype=np.int64))
+
+    def batches(self, rng, batch_size: int, shuffle: bool):
+        """Mini-batches streamed chunk by chunk (see ``docs/large_data.md``).
+
+        With ``shuffle``, the chunks are visited in a random order (``rng.permutation``
+        of the chunk numbers), and each chunk, once in memory, is cut into batches of
+        ``batch_size`` samples after a random permutation of its own rows. A batch
+        never spans two chunks: the last batch of a chunk holds ``len(chunk) %
+        batch_size`` samples when that is not zero. Without ``shuffle``, chunks and
+        rows come in order.
+        """
+        order = rng.permutation(self.chunks) if shuffle else range(self.chunks)
+        for k in order:
+            cols = self.source.chunk(int(k))
+            data = self.objective.prepare(*cols)
+            rows = rng.permutation(data.n) if shuffle else np.arange(data.n, dtype=np.int64)
+            for i in range(0, data.n, batch_size):
+                yield _Batch(data, np.ascontiguousarray(rows[i:i + batch_size], dtype=np.int64))
+
+    def guard_inputs(self, samples: int):
+        """In-memory ``(Data, columns)`` of ``samples`` rows spread over the data, for the start-up guard."""
+        rows = np.unique(np.linspace(0, self.n - 1, min(samples, self.n)).astype(np.int64))
+        cols = self.take(rows)
+        return self.objective.prepare(*cols, rows=False), cols
