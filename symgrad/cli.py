@@ -15,14 +15,16 @@ never runs the text as Python. Exit codes:
 from __future__ import annotations
 
 import argparse
+import difflib
 import keyword
 import math
 import sys
+import warnings
 
 import numpy as np
 import sympy as sp
 
-from symgrad.errors import SymgradError
+from symgrad.errors import SymgradError, SymgradWarning
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -204,12 +206,40 @@ def _optimizer_options(parser, lr):
 # ---------------------------------------------------------------- input helpers
 
 def _parse(text: str, what: str = "EXPR") -> sp.Expr:
+    """``sg.parse(text)``; its warnings (e.g. ``e`` read as a symbol) as one line each on stderr."""
     import symgrad as sg
 
-    try:
-        return sg.parse(text)
-    except ValueError as exc:
-        raise CommandError(f"cannot read {what} {text!r}: {exc}") from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SymgradWarning)
+        try:
+            expr = sg.parse(text)
+        except ValueError as exc:
+            raise CommandError(f"cannot read {what} {text!r}: {exc}") from None
+    for warning in caught:
+        if issubclass(warning.category, SymgradWarning):
+            print(f"symgrad: warning: {warning.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return expr
+
+
+def _suggestion(name: str, names) -> str:
+    """``" (did you mean rosenbrock?)"`` for a near miss among ``names``, else ``""``."""
+    names = list(names)
+    lower = {n.lower(): n for n in names}
+    close = difflib.get_close_matches(name.lower(), list(lower), n=1, cutoff=0.75)
+    return f" (did you mean {lower[close[0]]}?)" if close else ""
+
+
+def _present(symbols, expr, text: str, what: str = "--wrt") -> None:
+    """Refuse symbols that ``expr`` does not use: d/dX of an expression without X is no question."""
+    used = _by_name(expr)
+    for s in symbols:
+        if s not in expr.free_symbols:
+            names = [u.name for u in used]
+            have = f"its symbols are {', '.join(names)}" if names else "it has no symbols"
+            raise CommandError(f"{what} names {s}, which {text!r} does not use{_suggestion(s.name, names)}; "
+                               f"{have}")
 
 
 def _symbols(names, expr=None, what="--wrt"):
@@ -269,7 +299,8 @@ def run_grad(args, out) -> int:
     expr = _parse(args.expr)
     wrt = _symbols(args.wrt) if args.wrt else _by_name(expr)
     if not wrt:
-        raise CommandError(f"{args.expr!r} has no symbols to differentiate; give --wrt")
+        raise CommandError(f"{args.expr!r} has no symbols to differentiate: its derivative is 0")
+    _present(wrt, expr, args.expr)
     grad = sg.gradient(expr, wrt)
     for symbol, partial in zip(wrt, grad):
         if args.latex:
@@ -295,6 +326,7 @@ def run_check(args, out) -> int:
     wrt = _symbols(args.wrt) if args.wrt else _by_name(expr)
     if not wrt:
         raise CommandError(f"{args.expr!r} has no symbols to differentiate")
+    _present(wrt, expr, args.expr)
     for s in wrt:
         if s not in point:
             raise CommandError(f"--wrt names {s}, which --at gives no value")
@@ -324,6 +356,13 @@ def run_minimize(args, out) -> int:
         function = _textbook(args.target, args.dim)
         objective, symbols = function, tuple(function.symbols)
     else:
+        name = args.target.strip()
+        if name.isidentifier() and name not in ("pi", "E"):
+            raise CommandError(
+                f"{name!r} is not a textbook function{_suggestion(name, TEXTBOOK)}; they are "
+                f"{', '.join(TEXTBOOK)}. A lone symbol has no minimum: to minimize an expression, "
+                "write it, as in \"(x - 3)^2\""
+            )
         if args.dim is not None:
             raise CommandError("--dim applies to the textbook functions only")
         expr = _parse(args.target, "EXPR|NAME")

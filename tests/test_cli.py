@@ -136,6 +136,14 @@ BAD_INPUT = [
     (["minimize", "x^2", "--optimizer", "newton"], r"invalid choice"),
     (["minimize", "x^2", "--lr", "-1"], r"--lr must be a positive"),
     (["minimize", "3"], r"no symbols"),
+    # the traps a learner falls into: each a clear error, not a silent answer
+    (["minimize", "rosenbrok"], r"'rosenbrok' is not a textbook function \(did you mean rosenbrock\?\)"),
+    (["minimize", "Booth"], r"did you mean booth\?"),
+    (["minimize", "w"], r"'w' is not a textbook function; they are rosenbrock, .* A lone symbol has no minimum"),
+    (["grad", "x^2", "--wrt", "X"], r"--wrt names X, which 'x\^2' does not use \(did you mean x\?\); its symbols are x"),
+    (["grad", "w*x + b", "--wrt", "w", "c"], r"--wrt names c, .* its symbols are b, w, x"),
+    (["check", "x^2", "--at", "x=1", "y=2", "--wrt", "y"], r"--wrt names y, .* its symbols are x"),
+    (["grad", "2x"], r"write 2\*x for 2 times x"),
 ]
 
 
@@ -198,3 +206,25 @@ def test_demo_without_plots_writes_nothing(capsys, tmp_path, monkeypatch):
     assert code == EXIT_OK
     assert "== 5." not in out
     assert list(tmp_path.iterdir()) == []
+
+
+def test_e_to_a_power_is_eulers_number(capsys):
+    code, out, err = run(capsys, "grad", "e^(2*x)")
+    assert code == EXIT_OK and err == ""
+    assert out.strip() == "d/dx = 2*exp(2*x)"
+
+
+def test_a_lone_e_is_a_symbol_with_a_one_line_warning(capsys):
+    code, out, err = run(capsys, "grad", "e*x", "--wrt", "x")
+    assert code == EXIT_OK
+    assert out.strip() == "d/dx = e"
+    assert err.strip() == ("symgrad: warning: 'e' is read as a symbol named e; Euler's number is "
+                           "written E, and its powers E**x, e^x or exp(x).")
+
+
+def test_activations_on_the_command_line(capsys):
+    # d relu(w x + b)/dw = x H(w x + b), H(0) = 0: at w = 1, x = 2, b = -1 it is 2
+    code, out, _ = run(capsys, "check", "relu(w*x + b)", "--at", "w=1", "x=2", "b=-1", "--wrt", "w")
+    assert code == EXIT_OK and "OK" in out
+    code, out, _ = run(capsys, "grad", "sigmoid(z)", "--wrt", "z")
+    assert code == EXIT_OK and out.strip() == "d/dz = exp(-z)/(1 + exp(-z))**2"
