@@ -386,6 +386,13 @@ class Objective:
         data = self.prepare(*columns, rows=False)
         return check_objective(self, self._theta(theta), data.columns, rtol=rtol, atol=atol)
 
+    def _compiled_epoch(self, optimizer, data: Data, batch_size: int):
+        """The compiled epoch of ``sg.fit`` (``symgrad._epoch.CompiledEpoch``), ``None`` for
+        chunked data; raises ``NotCompiled`` for an optimizer with a block that has none."""
+        from symgrad._epoch import compiled_epoch
+
+        return compiled_epoch(self, optimizer, data, batch_size)
+
     def guard(self, theta: np.ndarray, data: Data, columns=(), *, caller: str = "fit") -> None:
         """Stop with ``GradientMismatchError`` if the compiled gradient at ``theta`` disagrees
         with the autograd engine's on a few samples (the start-up check of ``sg.fit`` and

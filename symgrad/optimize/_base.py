@@ -136,6 +136,7 @@ def chain(*transforms: GradientTransformation, description: str | None = None) -
                 new_state.append(s)
             return g, tuple(new_state)
 
+    update.blocks = transforms  # read by the compiled epoch of ``fit`` (optimize/_plan.py)
     if description is None:
         description = "chain(" + ", ".join(repr(t) for t in transforms) + ")"
     return GradientTransformation(init, update, description, needs_oracle)

@@ -6,12 +6,15 @@ import functools
 import math
 import os
 
+import warnings
+
 import numpy as np
 
 from symgrad._chunked import fit_columns
 from symgrad.errors import InputError
 from symgrad.optimize._base import Oracle
 from symgrad.optimize._checkpoint import data_digest, load_checkpoint, save_checkpoint
+from symgrad.optimize._plan import NotCompiled
 from symgrad.optimize._problem import (
     as_objective,
     check_count,
@@ -47,17 +50,24 @@ class _Watch:
         self.scale = abs(loss)
         self.best, self.x, self.where = loss, x, where
 
+    def limit(self) -> float:
+        """The loss above which the run diverges: ``L_best + DIVERGENCE_GROWTH * max(|L_0|, |L_best|)``."""
+        scale = max(self.scale, abs(self.best))
+        return self.best + DIVERGENCE_GROWTH * scale if scale > 0 else math.inf
+
     def diverging(self, x: np.ndarray, loss: float, where: str) -> str:
         """Record ``(x, loss)``; return a divergence message, or ``""``."""
         if loss < self.best:
             self.best, self.x, self.where = loss, x, where
             return ""
-        scale = max(self.scale, abs(self.best))
-        if scale > 0 and loss > self.best + DIVERGENCE_GROWTH * scale:
-            return (f"diverged: the loss grew from {self.best:.4g} to {loss:.4g} by {where}; x holds the "
-                    f"parameters of the lowest loss (at {self.where}). Lower the learning rate, or scale "
-                    f"the features to similar ranges")
+        if loss > self.limit():
+            return self.message(loss, where)
         return ""
+
+    def message(self, loss: float, where: str, what: str = "the loss") -> str:
+        return (f"diverged: {what} grew from {self.best:.4g} to {loss:.4g} by {where}; x holds the "
+                f"parameters of the lowest loss (at {self.where}). Lower the learning rate, or scale "
+                f"the features to similar ranges")
 
 
 def _diverged_parameters(x: np.ndarray, where: str, symbols=None) -> str:
@@ -210,6 +220,29 @@ def _progress_bar(progress: bool, total: int, initial: int):
     return tqdm(total=total, initial=initial, desc="fit", unit="epoch", disable=None)
 
 
+#: ``CompiledEpoch.run`` stopped because an update made a parameter infinite or NaN.
+_NOT_FINITE = 2
+
+
+def _compiled_epoch(obj, opt, data, batch_size):
+    """The objective's compiled epoch for ``opt``, or ``None`` to run the epochs in Python.
+
+    Full-batch runs keep the Python loop (one update per epoch, on the gradient the
+    end-of-epoch evaluation already computed), and so do objectives that are not an
+    ``sg.Objective`` over in-memory data. An optimizer with a block that has no compiled
+    form (a custom block) falls back to the Python loop with one warning naming it.
+    """
+    make = getattr(obj, "_compiled_epoch", None)
+    if batch_size is None or make is None:
+        return None
+    try:
+        return make(opt, data, batch_size)
+    except NotCompiled as exc:
+        warnings.warn(f"fit runs its epochs in the Python loop: {exc}; the results are the same, "
+                      f"only slower", UserWarning, stacklevel=3)
+        return None
+
+
 def _fingerprint(obj, n_samples: int, batch_size, shuffle: bool, opt) -> str:
     params = ",".join(str(s) for s in obj.params)
     data = ",".join(str(s) for s in obj.data)
@@ -219,7 +252,7 @@ def _fingerprint(obj, n_samples: int, batch_size, shuffle: bool, opt) -> str:
 
 def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch_size=None,
         shuffle: bool = True, seed=None, callback=None, progress: bool = False, checkpoint=None,
-        tol=None, check: bool = True) -> Result:
+        tol=None, check: bool = True, compiled: bool = True) -> Result:
     """Fit the parameters of an objective to data: minimize ``L(x) = mean_j expr(x, data_j)``.
 
     Each epoch visits every sample once, in mini-batches ``B`` of ``batch_size``
@@ -227,6 +260,14 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
     smaller), with one update ``x <- x + u(grad L_B(x))`` per batch, where
     ``L_B`` is the mean over the batch. ``batch_size=None`` is full-batch
     gradient descent, ``1`` stochastic gradient descent.
+
+    With mini-batches, an ``sg.Objective`` and a first-order optimizer of ``sg.optim``
+    (schedules, clipping and weight decay included), each epoch (gathering the
+    batches, the fused gradient, the updates) runs as one compiled call, with results
+    bit-identical to the Python loop's. A run diverges when a loss, of the full data
+    after an epoch or of a mini-batch, grows past ``L_best + 1e4 * max(|L_0|, |L_best|)``
+    (``L_0`` the starting loss, ``L_best`` the lowest full-data loss): it stops at the
+    parameters of ``L_best``, with advice.
 
     Args:
         objective: an ``sg.Objective`` with data symbols.
@@ -245,6 +286,8 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
         check: before the first update, compare the compiled gradient at the
             starting point with the autograd engine's on a few samples (a guard
             against code-generation bugs; see ``docs/numerics.md``).
+        compiled: run mini-batch epochs as one compiled call when the objective and
+            the optimizer allow it (``False``: always the Python loop).
 
     Returns:
         Result: ``history`` holds the full-data loss at the start and after each epoch.
@@ -318,6 +361,7 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
     order = np.arange(n_samples, dtype=np.int64)
     good = x
     watch = _Watch(x, loss, "the start" if start_epoch == 0 else f"epoch {start_epoch}")
+    runner = _compiled_epoch(obj, opt, data, batch_size) if compiled else None
     bar = _progress_bar(progress, epochs, start_epoch)
     message, converged = f"reached the epoch limit ({epochs} epochs)", False
     try:
@@ -327,6 +371,7 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
                 if converged:
                     message = why
                     break
+                diverged, stop, grown, first = False, "", "", 0
                 if batch_size is None:
                     batches = (None,)
                 elif getattr(data, "chunked", False):  # memory maps, Dask: chunk by chunk (symgrad._chunked)
@@ -334,8 +379,15 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
                 else:
                     if shuffle:
                         order = rng.permutation(n_samples)
-                    batches = [order[i:i + batch_size] for i in range(0, n_samples, batch_size)]
-                diverged, stop = False, ""
+                    if runner is not None:  # the whole epoch, or up to a batch left to the loop below
+                        x, state, first, status, bad = runner.run(x, state, order, watch.limit())
+                        steps += first
+                        if status == _NOT_FINITE:
+                            steps += 1
+                            message, diverged = _diverged_parameters(bad, f"update {steps} (epoch {epoch})", symbols), True
+                            good = x
+                    starts = range(first * batch_size, n_samples if not diverged else 0, batch_size)
+                    batches = [order[i:i + batch_size] for i in starts]
                 for idx in batches:
                     if idx is None:  # full batch: the loss and gradient at x are already known
                         batch_loss, batch_g = loss, g
@@ -343,6 +395,9 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
                         batch_loss, batch_g = bvg(x, data, idx)
                     if not math.isfinite(batch_loss):
                         message, diverged = _diverged(batch_loss, f"update {steps + 1} (epoch {epoch})"), True
+                        break
+                    if idx is not None and batch_loss > watch.limit():
+                        grown = watch.message(batch_loss, f"update {steps + 1} (epoch {epoch})", "a mini-batch loss")
                         break
                     good = x
                     u, state = update(batch_g, state, x)
@@ -354,6 +409,9 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
                     if not np.all(np.isfinite(x)):
                         message, diverged = _diverged_parameters(x, f"update {steps} (epoch {epoch})", symbols), True
                         break
+                if grown:
+                    message, x, loss, converged = grown, watch.x, watch.best, False
+                    break
                 if stop:  # the optimizer's own test holds at x, or it stalled (full batch: g is known)
                     converged, why = _converged(g, tol)
                     converged, message = (converged, why) if converged else (own, stop)

@@ -16,6 +16,8 @@ import numpy as np
 
 from symgrad.jit._cache import builtin_kernel
 from symgrad.optimize._base import EmptyState, GradientTransformation
+from symgrad.optimize import _plan
+from symgrad.optimize._plan import CompiledStep
 from symgrad.optimize._schedules import as_schedule
 
 __all__ = [
@@ -109,6 +111,7 @@ def scale(factor: float) -> GradientTransformation:
     def update(g, state, x):
         return factor * g, state
 
+    update.compiled = CompiledStep(_plan.SCALE, (factor,))
     return GradientTransformation(init, update, f"scale({factor!r})")
 
 
@@ -137,6 +140,12 @@ def scale_by_learning_rate(lr) -> GradientTransformation:
 
     def update(g, state, x):
         return -schedule(state.count) * g, ScaleByLearningRateState(state.count + 1)
+
+    def scalars(state, k):
+        return [(-float(schedule(t)),) for t in range(state.count, state.count + k)]
+
+    update.compiled = CompiledStep(_plan.LEARNING_RATE, scalars=scalars,
+                                   advance=lambda state, k: ScaleByLearningRateState(state.count + k))
 
     return GradientTransformation(init, update, f"scale_by_learning_rate({lr!r})")
 
@@ -185,6 +194,12 @@ def scale_by_adam(beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -
         u = _adam_kernel(g, state.mu, state.nu, b1, b2, bc1, sqrt_bc2, eps)
         return u, ScaleByAdamState(t, state.mu, state.nu)
 
+    def scalars(state, k):  # (1 - b1^t, sqrt(1 - b2^t)) as update() computes them
+        return [(1.0 - b1**t, math.sqrt(1.0 - b2**t)) for t in range(state.count + 1, state.count + k + 1)]
+
+    update.compiled = CompiledStep(_plan.ADAM, (b1, b2, eps), lambda state: (state.mu, state.nu), scalars,
+                                   lambda state, k: ScaleByAdamState(state.count + k, state.mu, state.nu))
+
     return GradientTransformation(init, update, f"scale_by_adam(beta1={b1}, beta2={b2}, eps={eps})")
 
 
@@ -216,6 +231,8 @@ def scale_by_rms(alpha: float = 0.99, eps: float = 1e-8) -> GradientTransformati
 
     def update(g, state, x):
         return _rms_kernel(g, state.nu, alpha, eps), state
+
+    update.compiled = CompiledStep(_plan.RMS, (alpha, eps), lambda state: (state.nu,))
 
     return GradientTransformation(init, update, f"scale_by_rms(alpha={alpha}, eps={eps})")
 
@@ -251,6 +268,8 @@ def scale_by_rss(eps: float = 1e-10, initial_accumulator_value: float = 0.0) -> 
 
     def update(g, state, x):
         return _rss_kernel(g, state.sum_of_squares, eps), state
+
+    update.compiled = CompiledStep(_plan.RSS, (eps,), lambda state: (state.sum_of_squares,))
 
     return GradientTransformation(
         init, update, f"scale_by_rss(eps={eps}, initial_accumulator_value={initial})"
@@ -298,6 +317,12 @@ def trace(decay: float, nesterov: bool = False, dampening: float = 0.0) -> Gradi
         u = _trace_kernel(g, state.buf, state.count == 0, decay, dampening, nesterov)
         return u, TraceState(state.count + 1, state.buf)
 
+    def scalars(state, k):  # 1.0 at the first update, where the buffer starts as g
+        return [(1.0 if t == 0 else 0.0,) for t in range(state.count, state.count + k)]
+
+    update.compiled = CompiledStep(_plan.TRACE, (decay, dampening, float(nesterov)), lambda state: (state.buf,),
+                                   scalars, lambda state, k: TraceState(state.count + k, state.buf))
+
     return GradientTransformation(
         init, update, f"trace(decay={decay}, nesterov={nesterov}, dampening={dampening})"
     )
@@ -323,6 +348,8 @@ def add_decayed_weights(weight_decay: float) -> GradientTransformation:
     def update(g, state, x):
         return (g + wd * x if wd else g), state
 
+    update.compiled = CompiledStep(_plan.DECAY, (wd,))
+
     return GradientTransformation(init, update, f"add_decayed_weights({wd})")
 
 
@@ -344,8 +371,10 @@ def clip_by_global_norm(max_norm: float) -> GradientTransformation:
     def init(x):
         return EmptyState()
 
-    def update(g, state, x):
-        norm = math.sqrt(float(np.dot(g, g)))
+    def update(g, state, x):  # the squares summed in index order, as the compiled epoch does
+        norm = math.sqrt(_plan.sum_of_squares(g))
         return (g * (max_norm / norm) if norm > max_norm else g), state
+
+    update.compiled = CompiledStep(_plan.CLIP, (max_norm,))
 
     return GradientTransformation(init, update, f"clip_by_global_norm({max_norm})")
