@@ -120,7 +120,7 @@ def _pictures(out, f, report, fit_result, objective, size_data, price_data, stre
     os.makedirs(out, exist_ok=True)
     x, y = sorted(f.free_symbols, key=lambda s: s.name)
     w, b = objective.params
-    size = objective.data[0]
+    size, price = objective.data
     optimizers = {"gradient descent": sg.optim.GradientDescent(0.001),
                   "momentum": sg.optim.SGD(0.0005, momentum=0.9),
                   "Adam": sg.optim.Adam(0.05)}
@@ -132,7 +132,7 @@ def _pictures(out, f, report, fit_result, objective, size_data, price_data, stre
                                                              steps=400, path=p)),
         ("loss-curves.png", lambda p: plot.loss_curves(runs, path=p)),
         ("fit.png", lambda p: plot.fitted_curve(w * size + b, size, fit_result.params, size_data, price_data,
-                                                truth={w: TRUE_W, b: TRUE_B}, path=p)),
+                                                truth={w: TRUE_W, b: TRUE_B}, target=price, path=p)),
         ("gradient-check.png", lambda p: plot.check_bars(report, path=p)),
         ("backprop-graph.png", lambda p: plot.expression_graph(f, {x: 1.0, y: 2.0}, path=p)),
     ]

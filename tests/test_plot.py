@@ -91,3 +91,98 @@ def test_expression_graph_refuses_huge_expressions():
     big = sum(sp.sin(k * x) for k in range(1, 40))
     with pytest.raises(ValueError, match="at most"):
         plot.expression_graph(big, {x: 0.5})
+
+
+def test_a_picture_shows_itself_in_a_notebook_without_setup():
+    from IPython.core.formatters import DisplayFormatter
+
+    fig = plot.loss_curves(sg.minimize(sg.Objective((x - 1) ** 2, [x]), [3.0], steps=5))
+    shown, _ = DisplayFormatter().format(fig)
+    assert shown["image/png"][:8] == b"\x89PNG\r\n\x1a\n"
+    assert "image/svg+xml" not in shown
+    try:
+        assert plot.display_format("svg") == "svg"
+        shown, _ = DisplayFormatter().format(fig)
+        assert shown["image/svg+xml"].lstrip().startswith("<?xml")
+        assert "image/png" not in shown
+    finally:
+        plot.display_format("png")
+    with pytest.raises(ValueError, match="'png' or 'svg'"):
+        plot.display_format("gif")
+
+
+def test_a_diverging_run_does_not_set_the_axes():
+    # f = x^2 + y^2 from (1, 1): GD with lr 1.5 maps x to -2x (diverges), with lr 0.1 to 0.8x,
+    # which stays in [0.8^40, 1]; the axes are that range padded by 0.5 on each side
+    optimizers = {"lr 1.5": sg.optim.GradientDescent(1.5), "lr 0.1": sg.optim.GradientDescent(0.1)}
+    fig = plot.contour_paths(x**2 + y**2, optimizers, [1.0, 1.0], steps=40)
+    ax = fig.axes[0]
+    np.testing.assert_allclose(ax.get_xlim(), (0.8**40 - 0.5, 1.5), rtol=1e-12)
+    np.testing.assert_allclose(ax.get_ylim(), (0.8**40 - 0.5, 1.5), rtol=1e-12)
+    assert [line.get_label() for line in ax.lines[:2]] == ["lr 1.5 (diverged)", "lr 0.1"]
+
+
+def test_axes_follow_the_callers_order():
+    gd = {"GD": sg.optim.GradientDescent(0.1)}
+    fig = plot.contour_paths(sg.Objective((w - 1) ** 2 + (b + 2) ** 2, [w, b]), gd, [0.0, 0.0], steps=5)
+    assert (fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()) == ("w", "b")
+    fig = plot.contour_paths((w - 1) ** 2 + (b + 2) ** 2, gd, [0.0, 0.0], wrt=[w, b], steps=5)
+    assert (fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()) == ("w", "b")
+    # one GD step with lr 0.1 on (w - 1)^2 + (b + 2)^2 from (0, 0): (0.2, -0.4)
+    np.testing.assert_allclose(fig.axes[0].lines[0].get_xydata()[1], [0.2, -0.4])
+
+
+def test_the_loss_surface_of_a_fit_over_w_and_b():
+    size = np.linspace(0.5, 2.5, 50)
+    price = 3.0 * size + 1.0
+    objective = sg.Objective(sg.losses.mse(w * x + b, y), [w, b], data=[x, y])
+    X, Y, Z = plot.loss_surface(objective, ((2.0, 4.0), (0.0, 2.0)), data=[size, price], grid=7)
+    # the mean squared error computed directly by NumPy at each grid point
+    direct = np.mean((X[..., None] * size + Y[..., None] - price) ** 2, axis=-1)
+    np.testing.assert_allclose(Z, direct, rtol=1e-13, atol=1e-15)
+    assert Z[3, 3] < 1e-28  # the grid's centre is the line (w, b) = (3, 1), up to rounding
+    fig = plot.contour_paths(objective, {"GD": sg.optim.GradientDescent(0.25)}, [0.0, 0.0],
+                             data=[size, price], steps=300)
+    ax = fig.axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("w", "b")
+    np.testing.assert_allclose(ax.lines[0].get_xydata()[-1], [3.0, 1.0], atol=1e-3)
+
+
+def test_contour_paths_asks_for_the_data_of_an_objective_with_data():
+    objective = sg.Objective((w * x + b - y) ** 2, [w, b], data=[x, y])
+    with pytest.raises(ValueError, match=r"data symbols \(x, y\); pass their columns as data"):
+        plot.contour_paths(objective, {"GD": sg.optim.GradientDescent(0.1)}, [0.0, 0.0])
+    with pytest.raises(ValueError, match="beyond the axes w, b"):
+        plot.contour_paths(w * x + b, {"GD": sg.optim.GradientDescent(0.1)}, [0.0, 0.0], wrt=[w, b])
+
+
+def test_check_bars_at_a_kink_shows_the_verdict_of_the_report():
+    report = sg.check_gradient(sp.Abs(x) + y**2, [x, y], [0.0, 1.0])
+    assert report.ok and report.kinks
+    values, errors = plot.check_bars(report).axes
+    assert errors.get_title().startswith("differences: OK")
+    assert "FAILED" not in errors.get_title()
+    labels = values.get_legend_handles_labels()[1]
+    assert "numeric (not judged: kink)" in labels and "left difference" in labels
+    # the one-sided differences of |x| at 0 are -1 and +1
+    left = values.lines[0].get_ydata()
+    right = values.lines[1].get_ydata()
+    np.testing.assert_allclose([left[0], right[0]], [-1.0, 1.0], rtol=1e-6)
+
+
+def test_check_bars_says_failed_when_the_check_fails():
+    from dataclasses import replace
+
+    good = sg.check_gradient(x**2, [x], [1.0])
+    bad = replace(good, autograd=good.autograd + 1.0)  # a wrong gradient, as a broken engine gives
+    assert not bad.ok
+    assert "check FAILED" in plot.check_bars(bad).axes[1].get_title()
+
+
+def test_fitted_curve_labels_the_y_axis_with_the_target():
+    xs = np.linspace(0, 1, 5)
+    fig = plot.fitted_curve(w * x + b, x, {w: 2.0, b: 1.0}, xs, 2 * xs + 1, target="price")
+    assert fig.axes[0].get_ylabel() == "price"
+    assert "b + w*x" in fig.axes[0].get_title()
+    fig = plot.fitted_curve(w * x + b, x, {w: 2.0, b: 1.0}, xs, 2 * xs + 1)
+    assert fig.axes[0].get_ylabel() == "y"
