@@ -13,6 +13,7 @@ from symgrad.derive._rules import local_derivative
 from symgrad.check._domain import check_domain
 from symgrad.check._evaluate import evaluate
 from symgrad.errors import InputError, MissingSymbolError
+from symgrad._display import BackpropDisplay
 
 __all__ = ["Node", "Backprop", "backprop"]
 
@@ -49,8 +50,8 @@ class Node:
         return f"{head}\nvalue   {self.value:.4g}\nadjoint {self.adjoint:.4g}"
 
 
-@dataclass(frozen=True)
-class Backprop:
+@dataclass(frozen=True, repr=False)
+class Backprop(BackpropDisplay):
     """The forward and backward pass of reverse mode over one expression, at one point.
 
     Attributes:
