@@ -31,7 +31,7 @@ import numpy as np
 
 from symgrad.errors import InputError
 
-__all__ = ["ChunkKernel", "ChunkedData", "MEMMAP_CHUNK", "chunk_sums", "expand_frame", "fit_columns", "is_chunked", "reduce_sums"]
+__all__ = ["ChunkKernel", "ChunkedData", "MEMMAP_CHUNK", "chunk_source", "chunk_sums", "expand_frame", "fit_columns", "is_chunked", "reduce_sums"]
 
 #: Rows per slice of a memory-mapped column (8 MiB of float64); a multiple of every
 #: kernel block size, so the blocks of a slice are those of the in-memory pass.
@@ -98,6 +98,10 @@ class ChunkKernel:
 
     def __repr__(self) -> str:
         return f"ChunkKernel({self.kind!r}, {self.source.what!r}, width={self.width})"
+
+    def partial(self, theta, offset: int, *columns, parallel: bool = False) -> np.ndarray:
+        """``P_c`` of one chunk (:func:`chunk_sums`)."""
+        return chunk_sums(self, theta, offset, *columns, parallel=parallel)
 
     @property
     def function(self):
@@ -188,8 +192,8 @@ class _MemmapSource:
         a, b = self.bounds[k]
         return tuple(np.asarray(c[a:b]) for c in self.columns)
 
-    def sums(self, kernel: ChunkKernel, theta) -> list:
-        return [chunk_sums(kernel, theta, a, *self.chunk(k), parallel=kernel.options.parallel)
+    def sums(self, kernel, theta) -> list:
+        return [kernel.partial(theta, a, *self.chunk(k), parallel=kernel.options.parallel)
                 for k, (a, _) in enumerate(self.bounds)]
 
     def take(self, rows: np.ndarray):
@@ -220,6 +224,21 @@ def _check_columns(columns, symbols) -> None:
         raise InputError("data columns are empty; an objective over data needs at least one sample.")
 
 
+def chunk_source(columns, symbols, *, persist: bool):
+    """The chunks of ``columns`` (checked): slices of memory maps, or the chunks of Dask arrays.
+
+    A source has ``bounds`` (each chunk's first and end row), ``sums(kernel, theta)``
+    (``kernel.partial(theta, offset, *chunk)`` of every chunk, in chunk order),
+    ``chunk(k)`` and ``take(rows)`` (columns in memory).
+    """
+    _check_columns(columns, symbols)
+    if any(is_dask(c) for c in columns):
+        from symgrad._dask import DaskSource
+
+        return DaskSource(columns, symbols, persist=persist)
+    return _MemmapSource(columns)
+
+
 class ChunkedData:
     """Columns in chunks, in place of ``Objective.prepare``'s in-memory ``Data``.
 
@@ -236,13 +255,7 @@ class ChunkedData:
         self.objective = objective
         self.symbols = tuple(objective.data)
         self.columns = columns
-        _check_columns(columns, self.symbols)
-        if any(is_dask(c) for c in columns):
-            from symgrad._dask import DaskSource
-
-            self.source = DaskSource(columns, self.symbols, persist=persist)
-        else:
-            self.source = _MemmapSource(columns)
+        self.source = chunk_source(columns, self.symbols, persist=persist)
         self.n = int(sum(b - a for a, b in self.source.bounds))
         self.chunks = len(self.source.bounds)
         self._kernels = {}

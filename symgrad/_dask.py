@@ -6,7 +6,7 @@ With a ``distributed.Client`` active (``distributed.Client()`` for a local clust
 ``distributed.Client("tcp://scheduler:8786")`` for a real one), the chunks of a
 training run are persisted on the workers once (``Client.compute`` of one small task
 per chunk that packs its columns as float64); each evaluation then maps
-:func:`symgrad._chunked.chunk_sums` over those futures, with the parameters as a small
+the kernel's ``partial`` (:func:`symgrad._chunked.chunk_sums`) over those futures, with the parameters as a small
 argument and the kernel scattered to every worker once. The graph of an evaluation
 is one task per chunk, whatever the number of iterations. Without a client, each
 evaluation computes one task per chunk on top of the columns' own graph with Dask's
@@ -25,7 +25,6 @@ import dask
 import dask.array as da
 import numpy as np
 
-from symgrad._chunked import chunk_sums
 from symgrad.errors import ClusterError, InputError
 
 __all__ = ["DaskSource", "active_client", "frame_columns"]
@@ -66,8 +65,12 @@ def _pack(*columns) -> tuple:
     return tuple(np.ascontiguousarray(c, dtype=np.float64) for c in columns)
 
 
-def _packed_sums(kernel, theta, offset, packed):
-    return chunk_sums(kernel, theta, offset, *packed)
+def _partial(kernel, theta, offset, *columns):
+    return kernel.partial(theta, offset, *columns)
+
+
+def _packed_partial(kernel, theta, offset, packed):
+    return kernel.partial(theta, offset, *packed)
 
 
 def _lost(exc: BaseException) -> bool:
@@ -127,7 +130,7 @@ class DaskSource:
             raise
 
     def sums(self, kernel, theta) -> list:
-        """``P_c`` of every chunk, in chunk order: one task per chunk."""
+        """``kernel.partial`` of every chunk, in chunk order: one task per chunk."""
         offsets = [a for a, _ in self.bounds]
         theta = np.array(theta, dtype=np.float64)
         if self.futures is not None:
@@ -139,11 +142,11 @@ class DaskSource:
             m = len(offsets)
 
             def run():
-                futures = client.map(_packed_sums, [remote] * m, [theta] * m, offsets, self.futures, pure=False)
+                futures = client.map(_packed_partial, [remote] * m, [theta] * m, offsets, self.futures, pure=False)
                 return client.gather(futures)
 
             return self._guarded(run)
-        tasks = [dask.delayed(chunk_sums, pure=True)(kernel, theta, offsets[k], *(b[k] for b in self.blocks))
+        tasks = [dask.delayed(_partial, pure=True)(kernel, theta, offsets[k], *(b[k] for b in self.blocks))
                  for k in range(len(offsets))]
         return self._guarded(lambda: list(dask.compute(*tasks)))
 

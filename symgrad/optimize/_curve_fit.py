@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from symgrad._chunked_fit import has_chunked
 from symgrad._expr import free_symbols
 from symgrad.errors import InputError
 from symgrad.optimize._fit_inputs import columns_for, fit_spec
@@ -184,6 +185,11 @@ def curve_fit(model, data, y, *, params=None, p0=None, sigma=None, absolute_sigm
         >>> {str(k): round(v, 6) for k, v in res.params.items()}, round(res.stderr[a], 6)  # sqrt(0.04 / 2 / 5)
         ({'a': 2.0, 'b': 1.0}, 0.063246)
     """
+    if has_chunked(data, y, sigma):  # memory maps, Dask (api.md section 10)
+        from symgrad._chunked_fit import chunked_curve_fit
+
+        return chunked_curve_fit(model, data, y, params=params, p0=p0, sigma=sigma, absolute_sigma=absolute_sigma,
+                                 bounds=bounds, fixed=fixed, ftol=ftol, xtol=xtol, gtol=gtol, max_nfev=max_nfev)
     spec = fit_spec(model, data, y, params=params, p0=p0, sigma=sigma, bounds=bounds, fixed=fixed)
     problem = CompiledFit(spec)
     n = len(spec.params)
