@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from symgrad._display import Explanations
 from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported
 from symgrad.explain._backprop import Backprop, Node, backprop
 from symgrad.explain._explanation import Explanation, Step
@@ -34,7 +35,8 @@ def explain(expr, wrt):
         wrt: one ``sp.Symbol``, or a sequence of them for the partial derivatives.
 
     Returns:
-        Explanation for one symbol; a list of them, in ``wrt`` order, for a sequence.
+        Explanation for one symbol; a list of them (``Explanations``, shown in full), in
+        ``wrt`` order, for a sequence.
 
     Raises:
         ExpressionTypeError: ``expr`` is text or a number, or ``wrt`` holds a non-symbol.
@@ -53,7 +55,7 @@ def explain(expr, wrt):
     check_supported(expr, "symgrad.explain")
     if isinstance(wrt, sp.Symbol):
         return _explain_one(expr, wrt)
-    return [_explain_one(expr, x) for x in as_symbols(wrt, "wrt")]
+    return Explanations(_explain_one(expr, x) for x in as_symbols(wrt, "wrt"))
 
 
 def _explain_one(expr, x) -> Explanation:
