@@ -59,6 +59,6 @@ def explain(expr, wrt):
 
 
 def _explain_one(expr, x) -> Explanation:
-    walker = Walker(x)
-    result = walker.d(expr)
+    walker = Walker(x, expr)
+    result = walker.d(expr, 0, walker.name)
     return Explanation(expr, x, tuple(walker.steps), result)
