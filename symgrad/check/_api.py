@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from symgrad import autograd as ag
@@ -10,6 +12,7 @@ from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported, fr
 from symgrad.check._domain import check_domain
 from symgrad.check._evaluate import NON_ANALYTIC, evaluate
 from symgrad.check._finite import central_estimate, complex_step_gradient, one_sided_gradients, steps
+from symgrad.check._given import given_gradient
 from symgrad.check._kinks import AxisStencil, find_kinks
 from symgrad.check._report import GradientCheck
 from symgrad.errors import InputError, MissingSymbolError
@@ -78,7 +81,7 @@ def _kink_report(f, expr, wrt, theta, env, h):
     return kinks, left, right
 
 
-def check_gradient(expr, wrt, at, rtol: float = 1e-6, atol: float = 1e-8) -> GradientCheck:
+def check_gradient(expr, wrt, at, rtol: float = 1e-6, atol: float = 1e-8, gradient=None) -> GradientCheck:
     """Compare the symbolic, autograd and finite-difference gradients of ``expr`` at a point.
 
     Entry ``i`` passes when ``|g_i − s_i| ≤ atol + rtol·|s_i|`` for ``g`` the autograd and
@@ -93,9 +96,22 @@ def check_gradient(expr, wrt, at, rtol: float = 1e-6, atol: float = 1e-8) -> Gra
         at: a sequence of floats in ``wrt`` order, or ``{symbol: float}`` (which may also
             fix symbols outside ``wrt``).
         rtol, atol: tolerances, read as ``numpy.isclose`` reads them.
+        gradient: optionally, a gradient derived by hand, to be checked against the exact
+            one: a list (or ``sp.Matrix``) of one expression per symbol of ``wrt``, or a
+            callable taking one float per symbol of ``wrt`` and returning ``n`` numbers.
+            Each entry is judged as the others are (``given_ok``); ``ok`` is then false if
+            any is wrong, and the report names the wrong entries.
 
     Returns:
         GradientCheck.
+
+    Example:
+        >>> import sympy as sp
+        >>> x, y = sp.symbols("x y")
+        >>> report = check_gradient(x**2 * sp.sin(y), [x, y], [1.5, 0.5],
+        ...                         gradient=[2 * x * sp.sin(y), x**2 * sp.sin(y)])
+        >>> report.ok, report.given_ok.tolist()
+        (False, [True, False])
 
     Raises:
         ExpressionTypeError: for text (use ``symgrad.parse``) or a non-expression.
@@ -105,6 +121,7 @@ def check_gradient(expr, wrt, at, rtol: float = 1e-6, atol: float = 1e-8) -> Gra
             ``sqrt`` of a negative one, ``asin`` outside ``[-1, 1]``, a division by zero,
             ...); the message names it and the value of its argument. Where a value is
             finite but a derivative is infinite (``sqrt`` at 0), the report says so instead.
+        InputError: ``gradient`` has the wrong number of entries (see ``given_gradient``).
     """
     expr = canonicalize(as_expr(expr))
     check_supported(expr, "check_gradient")
@@ -113,6 +130,7 @@ def check_gradient(expr, wrt, at, rtol: float = 1e-6, atol: float = 1e-8) -> Gra
     extra = tuple(constants)
     singular = check_domain(expr, {**dict(zip(wrt, theta)), **constants}, wrt,
                             _describe_point(wrt, theta, constants))
+    given = None if gradient is None else given_gradient(gradient, wrt, theta, constants)
 
     def f(t):
         return evaluate(expr, {**dict(zip(wrt, t)), **constants})
@@ -126,8 +144,14 @@ def check_gradient(expr, wrt, at, rtol: float = 1e-6, atol: float = 1e-8) -> Gra
         else:
             numeric, method, h = complex_step_gradient(f, theta), "complex step", steps(theta)
         kinks, left, right = _kink_report(f, expr, wrt, theta, constants, h)
-    return GradientCheck(wrt, theta, symbolic, autograd, numeric, float(rtol), float(atol),
-                         method, kinks, left, right, singular)
+    report = GradientCheck(wrt, theta, symbolic, autograd, numeric, float(rtol), float(atol),
+                           method, kinks, left, right, singular)
+    if given is None:
+        return report
+    import symgrad
+
+    exact = tuple(symgrad.gradient(expr, list(wrt))) if given[1] else ()
+    return dataclasses.replace(report, given=given[0], given_exprs=given[1], exact_exprs=exact)
 
 
 def check_objective(objective, theta, columns, rtol: float = 1e-6, atol: float = 1e-8) -> GradientCheck:

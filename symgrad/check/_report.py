@@ -49,6 +49,11 @@ class GradientCheck:
         kinks: the kinks at (or within the step of) the point.
         left, right: one-sided differences when there are kinks, else ``None``.
         singular: the singular points of derivatives met at the point.
+        given: a gradient derived by hand (``check_gradient(..., gradient=...)``), its
+            values at the point, or ``None``; ``ok`` then also asks every entry of it to
+            agree with ``symbolic``, and the report names the ones that do not.
+        given_exprs, exact_exprs: the hand-derived entries as expressions, and the exact
+            ones, when ``gradient`` was given as expressions (else ``()``).
     """
 
     wrt: tuple
@@ -63,6 +68,9 @@ class GradientCheck:
     left: np.ndarray | None = None
     right: np.ndarray | None = None
     singular: tuple[Singularity, ...] = ()
+    given: np.ndarray | None = None
+    given_exprs: tuple = ()
+    exact_exprs: tuple = ()
 
     @property
     def max_abs_error(self) -> float:
@@ -92,17 +100,28 @@ class GradientCheck:
         return self._close(self.numeric)
 
     @property
+    def given_ok(self) -> np.ndarray:
+        """Per entry: the hand-derived gradient agrees with symbolic (all true when none was given)."""
+        if self.given is None:
+            return np.ones(len(self.wrt), dtype=bool)
+        return self._close(self.given) & np.isfinite(self.given)
+
+    @property
     def ok(self) -> bool:
-        """Every entry agrees (finite differences are not asked to at a kink or a singular point)."""
+        """Every entry agrees (finite differences are not asked to at a kink or a singular point),
+        and so does every entry of a hand-derived gradient."""
         if self.singular:
-            return bool(np.all(self.autograd_ok & np.isfinite(self.symbolic)))
-        good = self.autograd_ok if self.kinks else self.autograd_ok & self.numeric_ok
-        return bool(np.all(good))
+            good = self.autograd_ok & np.isfinite(self.symbolic)
+        else:
+            good = self.autograd_ok if self.kinks else self.autograd_ok & self.numeric_ok
+        return bool(np.all(good & self.given_ok))
 
     def _rows(self):
         header = ["symbol", "symbolic", "autograd", "numeric", "abs error"]
         if self.kinks:
             header += ["left", "right"]
+        if self.given is not None:
+            header.append("yours")
         header.append("")
         rows = []
         for i, name in enumerate(self.wrt):
@@ -112,10 +131,14 @@ class GradientCheck:
                    f"{err:.2e}"]
             if self.kinks:
                 row += [f"{self.left[i]: .6g}", f"{self.right[i]: .6g}"]
+            if self.given is not None:
+                row.append(f"{self.given[i] + 0.0: .10g}")
             if self.singular and not np.isfinite(self.symbolic[i]):
                 row.append("singular")
             elif not self.autograd_ok[i]:
                 row.append("FAIL autograd")
+            elif not self.given_ok[i]:
+                row.append("WRONG: yours")
             elif not self.numeric_ok[i]:
                 row.append("singular" if self.singular else "kink" if self.kinks else "FAIL numeric")
             else:
@@ -134,7 +157,23 @@ class GradientCheck:
             lines.append("a derivative is infinite or not real at the point, where finite differences "
                          "cannot converge; not judged there, and no infinite gradient passes:")
             lines += [f"  singular: {s}" for s in self.singular]
+        lines += self._given_summary()
         lines.append("OK" if self.ok else "FAILED")
+        return lines
+
+    def _given_summary(self) -> list[str]:
+        """One line per wrong entry of a hand-derived gradient, with both values (and formulas)."""
+        if self.given is None:
+            return []
+        wrong = [i for i in range(len(self.wrt)) if not self.given_ok[i]]
+        if not wrong:
+            return [f"your gradient: all {len(self.wrt)} entries agree with the exact one at this point"]
+        lines = [f"your gradient: {len(wrong)} of {len(self.wrt)} entries wrong at this point:"]
+        for i in wrong:
+            yours = f"{self.given_exprs[i]} = " if self.given_exprs else ""
+            exact = f"{self.exact_exprs[i]} = " if self.exact_exprs else ""
+            lines.append(f"  d/d{self.wrt[i]}: yours {yours}{self.given[i] + 0.0:.10g}, "
+                         f"exact {exact}{self.symbolic[i] + 0.0:.10g}")
         return lines
 
     def __str__(self) -> str:
