@@ -5,7 +5,8 @@ expression tree is walked from the top, and each node is differentiated by the
 rule a textbook would use (sum, product, quotient, power, chain, ...), with the
 same conventions at kinks as the rest of symgrad. ``backprop(expr, at)`` shows the
 numbers reverse mode computes: the forward value and the backward adjoint of each
-node of the computation graph.
+node of the computation graph. ``difference_quotients(expr, x, at)`` shows the
+derivative as the limit of ``(f(x + h) - f(x))/h``, against the exact one.
 """
 
 from __future__ import annotations
@@ -16,9 +17,13 @@ from symgrad._display import Explanations
 from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported
 from symgrad.explain._backprop import Backprop, Node, backprop
 from symgrad.explain._explanation import Explanation, Step
+from symgrad.explain._limit import DifferenceQuotients, difference_quotients
 from symgrad.explain._rules import OUTER_RULES, RULES, Walker
 
-__all__ = ["Backprop", "Explanation", "Node", "OUTER_RULES", "RULES", "Step", "backprop", "explain"]
+__all__ = [
+    "Backprop", "DifferenceQuotients", "Explanation", "Node", "OUTER_RULES", "RULES", "Step", "backprop",
+    "difference_quotients", "explain",
+]
 
 
 def explain(expr, wrt):
