@@ -19,8 +19,9 @@ from symgrad._expr import free_symbols
 from symgrad.errors import InputError
 from symgrad.optimize._fit_inputs import columns_for, fit_spec
 from symgrad.optimize._fit_result import FitResult
-from symgrad.optimize._fit_stats import correlation, covariance, statistics
-from symgrad.optimize._least_squares import LeastSquares
+from symgrad.optimize._fit_stats import correlation, covariance, covariance_of_factor, statistics
+from symgrad.optimize._fit_factored import FactoredFit
+from symgrad.optimize._least_squares import FACTOR_FROM, LeastSquares
 
 __all__ = ["CompiledFit", "curve_fit", "result_of"]
 
@@ -110,8 +111,17 @@ class CompiledFit:
         """Minimise ``chisqr`` over ``theta[free]``, the other entries held; an ``LMResult``."""
         from symgrad.optimize._lm import lm_solve
 
-        return lm_solve(_Subproblem(self, free, theta), np.asarray(theta, dtype=np.float64)[free],
+        return lm_solve(self.subproblem(free, theta), np.asarray(theta, dtype=np.float64)[free],
                         lower=lower, upper=upper, ftol=ftol, xtol=xtol, gtol=gtol, max_nfev=max_nfev)
+
+    @property
+    def factored(self) -> bool:
+        """Whether the solver reads sums over the data instead of ``J`` (from ``FACTOR_FROM`` samples)."""
+        return self.n_samples >= FACTOR_FROM
+
+    def subproblem(self, free: np.ndarray, theta: np.ndarray):
+        """What ``lm_solve`` reads: ``theta[free] = x`` -> residuals and Jacobian, or their sums."""
+        return (FactoredFit if self.factored else _Subproblem)(self, free, theta)
 
     def columns(self, data, k: int = 0):
         """Checked columns of new ``data`` for model ``k`` (as ``curve_fit`` reads them)."""
@@ -214,7 +224,16 @@ def result_of(problem: CompiledFit, lm, absolute_sigma: bool, options: dict) -> 
     x = np.array(lm.x, dtype=np.float64, copy=True)
     theta = problem.theta0.copy()
     theta[:n] = x
-    r, jac = problem.evaluate(theta, np.arange(n))
+    free = np.arange(n)
+    if problem.factored:  # J is not stored: its triangular factor from the blocked QR
+        r = np.empty(n_samples)
+        rfac = FactoredFit(problem, free, theta).qr_factor(x, r)[0][:n, :n]
+        factor_of = lambda scale: covariance_of_factor(rfac, n_samples, scale)  # noqa: E731
+        column_norms = np.sqrt(np.einsum("ij,ij->j", rfac, rfac))
+    else:
+        r, jac = problem.evaluate(theta, free)
+        factor_of = lambda scale: covariance(jac, scale)  # noqa: E731
+        column_norms = np.sqrt(np.einsum("ij,ij->j", jac, jac))
     chisqr = float(r @ r)
     stats = statistics(chisqr, n_samples, n, problem.y, problem.y + r * problem.sigma)
     dof = stats["dof"]
@@ -226,18 +245,18 @@ def result_of(problem: CompiledFit, lm, absolute_sigma: bool, options: dict) -> 
     else:
         scale = np.inf
     if not np.isfinite(scale):
-        cov = covariance(jac, 1.0)
+        cov = factor_of(1.0)
         matrix = np.full((n, n), np.inf)
         generalized = matrix.copy()
         warnings.append(f"{n_samples} residuals for {n} parameters leave no degrees of freedom: the residual "
                         "variance and the standard errors are not defined (inf); give more data or "
                         "absolute_sigma=True with known sigma")
     else:
-        cov = covariance(jac, scale)
+        cov = factor_of(scale)
         matrix, generalized = cov.matrix, cov.generalized
     if cov.undetermined:
         names = ", ".join(str(params[i]) for i in cov.undetermined)
-        unused = [str(params[i]) for i in cov.undetermined if not jac[:, i].any()]
+        unused = [str(params[i]) for i in cov.undetermined if column_norms[i] == 0]
         why = (f"the model does not depend on {', '.join(unused)} at these data" if unused
                else "only a combination of them enters the model")
         warnings.append(f"the data cannot determine {names} ({why}): standard error inf; fix or remove "

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Covariance", "correlation", "covariance", "pivoted_r", "statistics"]
+__all__ = ["Covariance", "correlation", "covariance", "covariance_of_factor", "pivoted_r", "statistics"]
 
 #: A parameter whose unit null-space component exceeds this is undetermined.
 NULL_COMPONENT = 1e-8
@@ -76,7 +76,24 @@ def covariance(jac: np.ndarray, scale: float) -> Covariance:
     norms = np.sqrt(np.einsum("ij,ij->j", jac, jac))
     unit = np.where(norms > 0, norms, 1.0)
     jac = jac / unit
-    small = np.linalg.qr(jac, mode="r") if m > n else jac
+    return _covariance(np.linalg.qr(jac, mode="r") if m > n else jac, unit, m, scale)
+
+
+def covariance_of_factor(rfac: np.ndarray, m: int, scale: float) -> Covariance:
+    """:func:`covariance` from the ``n x n`` triangular factor ``R`` of ``J`` (``R^T R = J^T J``), ``m`` rows.
+
+    ``R``'s columns have the norms of ``J``'s, and ``R D^-1`` is the factor of ``J D^-1``.
+    """
+    n = rfac.shape[1]
+    if n == 0:
+        return Covariance(np.zeros((0, 0)), np.zeros((0, 0)), (), 0)
+    norms = np.sqrt(np.einsum("ij,ij->j", rfac, rfac))
+    unit = np.where(norms > 0, norms, 1.0)
+    return _covariance(rfac / unit, unit, m, scale)
+
+
+def _covariance(small: np.ndarray, unit: np.ndarray, m: int, scale: float) -> Covariance:
+    n = small.shape[1]
     r, perm = pivoted_r(small)
     diag = np.abs(np.diag(r)) if r.shape[0] >= n else np.abs(np.concatenate([np.diag(r), np.zeros(n - r.shape[0])]))
     rtol = np.finfo(np.float64).eps * max(m, n)

@@ -21,7 +21,7 @@ import numpy as np
 from symgrad._expr import as_expr, as_symbols
 from symgrad.errors import InputError
 from symgrad.optimize._lm import lm_solve
-from symgrad.optimize._lm_problem import factor
+from symgrad.optimize._lm_problem import factor, gram_factor
 from symgrad.optimize._lm_step import pivoted_qr
 from symgrad._ls_kernels import ResidualKernels
 from symgrad.optimize._problem import check_count, check_x0
@@ -144,12 +144,38 @@ class _Dense:
 
 
 class _Factored(_Dense):
-    """``sum_of_squares(x)`` and ``triangular_factor(x)``: one fused threaded pass each."""
+    """``sum_of_squares(x)`` and ``triangular_factor(x)`` for data too large to store ``J``.
+
+    A trial point costs one fused threaded pass that sums ``G = [J | r]^T [J | r]``
+    (whose last entry is the sum of squares); when the trial is accepted, its ``G``
+    gives the factor by Cholesky (:func:`gram_factor`) with no second pass. Where
+    ``J`` is too ill-conditioned for that, the factor is the blocked QR of ``[J | r]``
+    (``qr_factor``), which the fit report always uses.
+    """
+
+    def __init__(self, ls, columns, n_samples):
+        super().__init__(ls, columns, n_samples)
+        self._last = None
+
+    def _gram(self, x):
+        theta = self.theta(x)
+        if self._last is not None and np.array_equal(self._last[0], theta):
+            return self._last[1]
+        gram = self.kernels.gram(theta, self.columns, self.n_samples)
+        self._last = (theta.copy(), gram)
+        return gram
 
     def sum_of_squares(self, x):
-        return self.kernels.sum_of_squares(self.theta(x), self.columns, self.n_samples)
+        return float(self._gram(x)[-1, -1])
 
     def triangular_factor(self, x):
+        gram = self._gram(x)
+        rfac = gram_factor(gram)
+        if rfac is None:
+            return self.qr_factor(x)
+        return rfac, float(gram[-1, -1])
+
+    def qr_factor(self, x):
         return self.kernels.triangular_factor(self.theta(x), self.columns, self.n_samples)
 
 
@@ -223,8 +249,8 @@ def _report(problem: LeastSquares, x: np.ndarray, columns) -> FitReport:
     """The :class:`FitReport` at ``x`` from the triangular factor of ``[J | r]`` (no SVD of ``J``)."""
     n = len(problem.params)
     bound = problem.problem(columns)
-    if hasattr(bound, "triangular_factor"):
-        rfac, sse = bound.triangular_factor(x)
+    if hasattr(bound, "qr_factor"):
+        rfac, sse = bound.qr_factor(x)
     else:
         r, jac = bound.residuals_and_jacobian(x)
         rfac, sse = factor(r, jac), float(r @ r)

@@ -18,7 +18,13 @@ import numpy as np
 from symgrad.errors import InputError
 from symgrad.optimize._lm_step import dense_linearization, safe_norm
 
-__all__ = ["Linearization", "as_problem", "norm"]
+__all__ = ["GRAM_TAU", "Linearization", "as_problem", "gram_factor", "norm"]
+
+#: ``gram_factor`` gives up (and the caller takes a QR of ``[J | r]`` instead) when a column
+#: of ``J`` keeps less than this fraction of its norm once the columns before it are
+#: projected out: beyond that, the squared condition number of ``J^T J`` would cost the
+#: step more than ``eps / GRAM_TAU^2`` (2e-6) of its relative accuracy.
+GRAM_TAU = 1e-5
 
 
 class Linearization(NamedTuple):
@@ -40,6 +46,41 @@ def factor(r: np.ndarray, jac: np.ndarray) -> np.ndarray:
     """``R_aug`` (n+1, n+1): the triangular factor of ``[J | r]`` (``Q^T r`` in its last column)."""
     return dense_linearization(np.ascontiguousarray(r, dtype=np.float64),
                                np.ascontiguousarray(jac, dtype=np.float64))[1]
+
+
+def gram_factor(gram: np.ndarray) -> np.ndarray | None:
+    """``R_aug`` with ``R_aug^T R_aug = G`` by Cholesky of ``G = [J | r]^T [J | r]``, or ``None``.
+
+    Row ``j`` of ``R`` is ``R_jj = sqrt(G_jj - sum_{i<j} R_ij^2)`` and
+    ``R_jc = (G_jc - sum_{i<j} R_ij R_ic) / R_jj``. A zero column of ``J``
+    (``G_jj = 0``) gives a zero row. ``None`` when ``G`` is not finite or a column of
+    ``J`` is nearly a combination of the others (``R_jj^2 <= GRAM_TAU^2 G_jj``): then
+    only a QR of ``[J | r]`` itself is accurate. The last pivot, the part of ``r``
+    outside the span of ``J``, is clipped at 0 (the iteration reads ``||r||`` from
+    ``G[n, n]``, not from it).
+
+    Example:
+        >>> a = np.array([[1.0, 2.0, 1.0], [0.0, 1.0, 2.0], [1.0, 0.0, 4.0]])
+        >>> r = gram_factor(a.T @ a)
+        >>> bool(np.allclose(r.T @ r, a.T @ a) and np.allclose(np.tril(r, -1), 0))
+        True
+    """
+    if not np.all(np.isfinite(gram)):
+        return None
+    p = gram.shape[0]
+    out = np.zeros((p, p))
+    for j in range(p):
+        pivot = gram[j, j] - out[:j, j] @ out[:j, j]
+        if j < p - 1:
+            if gram[j, j] == 0.0:
+                continue
+            if not pivot > GRAM_TAU**2 * gram[j, j]:
+                return None
+        d = math.sqrt(max(pivot, 0.0))
+        out[j, j] = d
+        if d > 0.0:
+            out[j, j + 1:] = (gram[j, j + 1:] - out[:j, j] @ out[:j, j + 1:]) / d
+    return out
 
 
 class _Base:
