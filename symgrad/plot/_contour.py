@@ -107,8 +107,7 @@ def surface_of(function, data=None, wrt=None) -> Surface:
                          "sg.Objective(expr, params, data=[...])")
     if hasattr(function, "expr") and hasattr(function, "symbols"):
         _two(function.symbols)
-        return Surface(function.expr, function.symbols, best=getattr(function, "x_min", None),
-                       target=function)
+        return Surface(function.expr, function.symbols, best=getattr(function, "x_min", None))
     from symgrad._expr import as_expr
 
     expr = as_expr(function, "function")
