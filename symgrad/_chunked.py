@@ -18,14 +18,17 @@ pickled as the kernel's source text and JIT options and rebuilt where it is
 unpickled (from symgrad's disk cache when the machine has compiled it before), so
 it reaches Dask workers in other processes or on other machines.
 
-Memory maps are read in slices of ``MEMMAP_CHUNK`` rows, which are views of the
-mapping (float64 columns are never copied; other dtypes are converted one slice at
-a time). Dask collections are handled in :mod:`symgrad._dask`.
+Memory maps are read in slices of ``MEMMAP_CHUNK`` rows: a whole memory-mapped file
+(``np.load(path, mmap_mode="r")``, ``np.memmap(path)``) through a mapping of each
+slice alone, released after it (so the process's resident memory stays about one
+slice above its baseline), any other memory map as views of it. Float64 columns are
+never copied; other dtypes are converted one slice at a time. Dask collections are handled in :mod:`symgrad._dask`.
 """
 
 from __future__ import annotations
 
 import math
+import mmap
 
 import numpy as np
 
@@ -179,6 +182,19 @@ class _Batch:
         self.data, self.indices = data, indices
 
 
+def _rows(column, a: int, b: int) -> np.ndarray:
+    """Rows ``a:b`` of a column; of a whole memory-mapped file, through a mapping of those rows only.
+
+    A mapping of the chunk alone is released with the chunk, so the pages read do not
+    stay in this process's resident memory (they stay in the system's file cache).
+    """
+    if isinstance(column, np.memmap) and isinstance(column.base, mmap.mmap) and column.flags.c_contiguous \
+            and column.filename is not None:
+        offset = column.offset + a * column.dtype.itemsize
+        return np.asarray(np.memmap(column.filename, dtype=column.dtype, mode="r", offset=offset, shape=(b - a,)))
+    return np.asarray(column[a:b])
+
+
 class _MemmapSource:
     """Memory-mapped (or in-memory) columns read in slices of ``MEMMAP_CHUNK`` rows."""
 
@@ -190,7 +206,7 @@ class _MemmapSource:
 
     def chunk(self, k: int):
         a, b = self.bounds[k]
-        return tuple(np.asarray(c[a:b]) for c in self.columns)
+        return tuple(_rows(c, a, b) for c in self.columns)
 
     def sums(self, kernel, theta) -> list:
         return [kernel.partial(theta, a, *self.chunk(k), parallel=kernel.options.parallel)

@@ -122,6 +122,9 @@ class ChunkedFit:
     covariance and the report need.
     """
 
+    #: ``result_of`` reads ``evaluate`` (whose "Jacobian" here is already its factor).
+    factored = False
+
     def __init__(self, head_spec, columns, y, sigma):
         ds = head_spec.datasets[0]
         self.head_spec = head_spec
@@ -150,10 +153,12 @@ class ChunkedFit:
         self.spec = FitSpec((full,), head_spec.params, head_spec.p0, head_spec.lower, head_spec.upper,
                             head_spec.fixed, False)
         self._head = None
+        self._modes = {"factor": self.kernel}
 
     def _partials(self, mode: str, theta) -> list:
-        kernel = self.kernel if mode == "factor" else self.kernel.with_mode(mode)
-        return self.source.sums(kernel, theta)
+        if mode not in self._modes:
+            self._modes[mode] = self.kernel.with_mode(mode)
+        return self.source.sums(self._modes[mode], theta)
 
     def factor(self, theta: np.ndarray):
         """``(R, r^T r)``: ``R`` the triangular factor of ``[J | r]`` over every symbol."""

@@ -88,6 +88,19 @@ def _cluster_error(exc: BaseException) -> ClusterError:
     )
 
 
+def _compile_here(kernel, theta, columns: int) -> None:
+    """Run ``kernel`` once on one row here, so that workers on this machine find its machine code
+    in the disk cache instead of all compiling it at once (workers elsewhere compile it themselves)."""
+    if getattr(kernel, "_warm", False):
+        return
+    with np.errstate(all="ignore"):
+        try:
+            kernel.partial(theta, 0, *([np.ones(1)] * columns))
+        except InputError:
+            pass
+    kernel._warm = True
+
+
 class DaskSource:
     """Chunks of Dask (or NumPy) columns of one chunking; see the module docstring.
 
@@ -137,6 +150,7 @@ class DaskSource:
             client = self.client
             key = id(kernel)
             if key not in self._scattered:
+                _compile_here(kernel, theta, len(self.blocks))
                 self._scattered[key] = (kernel, client.scatter(kernel, broadcast=True, hash=False))
             remote = self._scattered[key][1]
             m = len(offsets)
@@ -146,6 +160,8 @@ class DaskSource:
                 return client.gather(futures)
 
             return self._guarded(run)
+        if self.client is not None:
+            _compile_here(kernel, theta, len(self.blocks))
         tasks = [dask.delayed(_partial, pure=True)(kernel, theta, offsets[k], *(b[k] for b in self.blocks))
                  for k in range(len(offsets))]
         return self._guarded(lambda: list(dask.compute(*tasks)))
