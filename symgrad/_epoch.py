@@ -78,17 +78,20 @@ def _epoch(kernel, theta, cols, order, batch, block, ops, constants, slots, scal
 
 
 @functools.cache
-def _driver():
+def _driver(layout: str):
     """``_epoch`` compiled once for every objective: the kernel is a first-class function argument.
 
     The objective's ``vg_range(theta, cols, idx, n, out, b0, b1)`` is passed as a function
     pointer, so the machine code of the epoch does not depend on the objective and is
     cached on disk once (a kernel called directly would be linked into, and compiled
-    with, a new epoch function per objective: seconds each).
+    with, a new epoch function per objective: seconds each). ``layout`` is that of the
+    data matrix: ``"F"``, the ``(d, N)`` view of the row-major copy ``fit`` makes, or
+    ``"C"`` when it is both (one data column, or one sample), as Numba then types it.
     """
     f8, i8 = types.float64, types.int64
-    kernel = types.FunctionType(types.none(f8[::1], f8[::1, :], i8[::1], i8, f8[:, ::1], i8, i8))
-    signature = types.UniTuple(i8, 2)(kernel, f8[::1], f8[::1, :], i8[::1], i8, i8, i8[::1], f8[:, ::1],
+    cols = f8[::1, :] if layout == "F" else f8[:, ::1]
+    kernel = types.FunctionType(types.none(f8[::1], cols, i8[::1], i8, f8[:, ::1], i8, i8))
+    signature = types.UniTuple(i8, 2)(kernel, f8[::1], cols, i8[::1], i8, i8, i8[::1], f8[:, ::1],
                                       i8[:, ::1], f8[:, ::1], f8[:, ::1], f8, f8[:, ::1], f8[::1], f8[::1])
     try:
         return numba.njit(signature, cache=True)(_epoch)
@@ -106,7 +109,9 @@ def compiled_epoch(objective, optimizer, data, batch_size: int):
         NotCompiled: the optimizer holds a block with no compiled form.
     """
     cols = getattr(data, "kernel_input", None)
-    if not isinstance(data, Data) or not isinstance(cols, np.ndarray) or not cols.flags.f_contiguous:
+    if not isinstance(data, Data) or not isinstance(cols, np.ndarray) or cols.dtype != np.float64:
+        return None
+    if not (cols.ndim == 2 and (cols.flags.f_contiguous or cols.flags.c_contiguous)):
         return None
     return CompiledEpoch(objective, optimizer, data, batch_size)
 
@@ -128,8 +133,8 @@ class CompiledEpoch:
         n = len(objective.params)
         self.plan = plan(optimizer, n)
         self.kernel = objective._vg.vg_range
-        self.epoch = _driver()
         self.cols = data.kernel_input
+        self.epoch = _driver("C" if self.cols.flags.c_contiguous else "F")
         self.batch = int(batch_size)
         self.block = int(objective._block)
         self.out = np.empty((-(-self.batch // self.block), n + 2))

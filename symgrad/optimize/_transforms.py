@@ -372,7 +372,7 @@ def clip_by_global_norm(max_norm: float) -> GradientTransformation:
         return EmptyState()
 
     def update(g, state, x):  # the squares summed in index order, as the compiled epoch does
-        norm = math.sqrt(_plan.sum_of_squares(g))
+        norm = math.sqrt(_plan.sum_of_squares(np.asarray(g, dtype=np.float64)))
         return (g * (max_norm / norm) if norm > max_norm else g), state
 
     update.compiled = CompiledStep(_plan.CLIP, (max_norm,))

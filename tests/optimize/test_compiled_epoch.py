@@ -1,6 +1,7 @@
 """fit's compiled epoch: the same run as the Python loop, its fall-back, divergence, checkpoints."""
 
 import warnings
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ import sympy as sp
 
 import symgrad as sg
 from symgrad import optim
+from symgrad._epoch import CompiledEpoch
 from symgrad.optimize import GradientTransformation, chain, scale_by_learning_rate
 
 A, B, X, Y = sp.symbols("a b x y")
@@ -18,10 +20,12 @@ COLUMNS = [XS, 3 * XS - 2 + 0.1 * RNG.standard_normal(300)]
 
 
 def both(objective, columns, **kwargs):
-    """The results of the compiled epoch and of the Python loop (which must warn about nothing)."""
-    with warnings.catch_warnings():
+    """The results of the compiled epoch (which must run, and warn about nothing) and of the Python loop."""
+    with warnings.catch_warnings(), mock.patch.object(CompiledEpoch, "run", autospec=True,
+                                                      side_effect=CompiledEpoch.run) as spy:
         warnings.simplefilter("error")
         compiled = sg.fit(objective, columns, compiled=True, **kwargs)
+    assert spy.call_count >= 1
     return compiled, sg.fit(objective, columns, compiled=False, **kwargs)
 
 
@@ -96,3 +100,12 @@ def test_a_resumed_compiled_run_is_bit_identical_to_an_uninterrupted_one(tmp_pat
     np.testing.assert_array_equal(resumed.history, full.history)
     python = sg.fit(LINE, COLUMNS, epochs=5, compiled=False, **kwargs)
     np.testing.assert_array_equal(python.x, full.x)
+
+
+def test_one_data_column_is_compiled_too():
+    """A (1, N) data matrix is both C- and F-contiguous; the mean of x minimises (a - x)^2."""
+    xs = np.random.default_rng(4).standard_normal(500)
+    r, s = both(sg.Objective((A - X) ** 2, [A], [X]), [xs], x0=[0.0], optimizer=optim.Adam(0.1), epochs=30,
+                batch_size=50, seed=1)
+    assert_same(r, s)
+    assert abs(r.x[0] - xs.mean()) < 0.05
