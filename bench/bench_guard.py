@@ -1,8 +1,12 @@
 """Cost of the start-up gradient guard of ``sg.fit`` / ``sg.minimize`` (``check=True``).
 
 For each workload: the median wall time of the whole default fit with ``check=True``
-and with ``check=False`` (kernels compiled beforehand, so compile time is apart), the
-time of one guard call alone, and the guard's share of the default fit.
+and with ``check=False`` (kernels compiled beforehand, so compile time is apart); the
+guard alone, first for a new expression (its tape built, then replayed) and then for
+one seen before (the built tape reused); the guard's share of the default fit; and,
+for comparison, the engine's per-node tape (``Tensor``) on the same samples, which
+the guard used before. Times are medians of wall time; the CPU time of this process
+(all threads) is printed beside them, as it varies less on a loaded machine.
 
     python bench/bench_guard.py [--repeats 5]
 """
@@ -19,6 +23,8 @@ import numpy as np
 import sympy as sp
 
 import symgrad as sg
+from symgrad.autograd._sympy import tape_value_and_grad
+from symgrad.check import _guard
 from symgrad.check._guard import guard_gradient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
@@ -50,29 +56,43 @@ def network():
     return "64-32-10 ReLU net, N=3000, Adam batch 64, 15 epochs", obj, cols, x0, dict(epochs=15, batch_size=64)
 
 
-def median_time(fn, repeats):
-    times = []
+def median_time(fn, repeats, before=None):
+    """Medians of ``(wall, cpu)`` seconds of ``fn()``; ``before()`` runs untimed ahead of each call."""
+    walls, cpus = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        if before is not None:
+            before()
+        wall, cpu = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=5)
     repeats = parser.parse_args().repeats
-    print(f"{'workload':55} {'fit, check':>11} {'fit, no check':>14} {'guard':>9} {'share':>7}")
+    new_expression = _guard._PROGRAMS.clear
+    print("wall ms (cpu ms); share = guard / fit with check=False")
     for make in (logistic, network):
         name, obj, cols, x0, kw = make()
         data = obj.prepare(*cols)
         obj.batch_value_and_grad(x0, data, np.arange(5, dtype=np.int64))  # compile apart
         guard_gradient(obj, x0, data, cols, caller="fit")  # and the autograd warm-up
-        on = median_time(lambda: sg.fit(obj, cols, x0=x0, seed=0, **kw), repeats)
+        idx, picked = _guard._samples(cols)
+        on = median_time(lambda: sg.fit(obj, cols, x0=x0, seed=0, **kw), repeats, new_expression)
         off = median_time(lambda: sg.fit(obj, cols, x0=x0, seed=0, check=False, **kw), repeats)
-        guard = median_time(lambda: guard_gradient(obj, x0, data, cols, caller="fit"), repeats)
-        print(f"{name:55} {on:10.3f}s {off:13.3f}s {guard * 1e3:7.1f}ms {guard / on:7.1%}")
+        first = median_time(lambda: guard_gradient(obj, x0, data, cols, caller="fit"), repeats, new_expression)
+        again = median_time(lambda: guard_gradient(obj, x0, data, cols, caller="fit"), repeats)
+        tape = median_time(lambda: tape_value_and_grad(obj.expr, obj.params, x0, None, dict(zip(obj.data, picked))),
+                           repeats)
+        print(name)
+        for label, (wall, cpu) in [("fit, check=True (new expression)", on), ("fit, check=False", off),
+                                   ("guard, new expression", first), ("guard, expression seen before", again),
+                                   ("per-node tape on the same samples (before)", tape)]:
+            share = f"{wall / off[0]:6.1%} ({cpu / off[1]:6.1%})" if label.startswith(("guard", "per")) else ""
+            print(f"  {label:44} {wall * 1e3:9.1f} ({cpu * 1e3:8.1f}) {share}")
 
 
 if __name__ == "__main__":
