@@ -4,8 +4,9 @@ A second, readable route to the derivative ``symgrad.gradient`` computes: the
 expression tree is walked from the top, and each node is differentiated by the
 rule a textbook would use (sum, product, quotient, power, chain, ...), with the
 same conventions at kinks as the rest of symgrad. ``backprop(expr, at)`` shows the
-numbers reverse mode computes: the forward value and the backward adjoint of each
-node of the computation graph. ``difference_quotients(expr, x, at)`` shows the
+numbers reverse mode computes over the graph a learner draws (``z = w*x + b``,
+``a = sigmoid(z)``, ``L``): the forward value and the backward adjoint of each node,
+and the local derivative on each edge. ``difference_quotients(expr, x, at)`` shows the
 derivative as the limit of ``(f(x + h) - f(x))/h``, against the exact one.
 """
 
@@ -15,13 +16,15 @@ import sympy as sp
 
 from symgrad._display import Explanations
 from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported
-from symgrad.explain._backprop import Backprop, Node, backprop
+from symgrad.explain._backprop import Backprop, Edge, Node, backprop
 from symgrad.explain._explanation import Explanation, Step
+from symgrad.explain._layout import Layout
 from symgrad.explain._limit import DifferenceQuotients, difference_quotients
 from symgrad.explain._rules import OUTER_RULES, RULES, Walker
 
 __all__ = [
-    "Backprop", "DifferenceQuotients", "Explanation", "Node", "OUTER_RULES", "RULES", "Step", "backprop",
+    "Backprop", "DifferenceQuotients", "Edge", "Explanation", "Layout", "Node", "OUTER_RULES", "RULES", "Step",
+    "backprop",
     "difference_quotients", "explain",
 ]
 
