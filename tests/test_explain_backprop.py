@@ -134,3 +134,11 @@ def test_relu_at_its_kink_passes_nothing_back():
     assert r.node("f" if "f" in [n.name for n in r.nodes] else "a").operation == "relu"
     assert r.gradient == {b: 0.0, w: 0.0, x: 0.0}
     assert [str(e) for e in r.edges if e.source == "z"] == ["∂a/∂z = Heaviside(z, 0) = 0"]
+
+
+def test_tanh_and_the_mean_squared_error_of_lists_are_named_blocks_too():
+    # a = tanh(z): da/dz = 1 - a^2; mse of two entries is the loss L
+    r = backprop(2 * sg.nn.tanh(x + y), {x: 0.25, y: 0.5})
+    assert r.node("a").operation == "tanh"
+    assert r.gradient[x] == pytest.approx(2 * (1 - math.tanh(0.75) ** 2), rel=1e-14)
+    assert backprop(sg.losses.mse([x, y], [1, 2]), {x: 0.5, y: 1.5}).nodes[-1].name == "L"

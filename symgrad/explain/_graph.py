@@ -3,9 +3,9 @@
 An expression tree becomes a DAG of small nodes ``t = rhs`` whose right-hand sides
 read other nodes by name: a sum ``Σ cᵢ·tᵢ`` (so ``a - y`` is one node), a product
 ``c·Π tᵢ^kᵢ``, a power, a function. The activations of ``symgrad.nn`` are single
-nodes (``a = sigmoid(z)``, ``relu(z)``, ``softplus(z)``) however SymPy rewrote them,
-so a neuron reads ``z = w·x + b → a = σ(z) → L`` and not ``-w*x``, ``1/t6``; the
-binary cross-entropy of ``symgrad.losses`` is one node ``L`` likewise.
+nodes (``a = sigmoid(z)``, ``relu(z)``, ``softplus(z)``, ``tanh(z)``) however SymPy
+rewrote them, so a neuron reads ``z = w·x + b → a = σ(z) → L`` and not ``-w*x``,
+``1/t6``; the binary cross-entropy of ``symgrad.losses`` is one node ``L`` likewise.
 
 Names: inputs keep their symbols' names; the argument of an activation is ``z``
 and its value ``a`` (``z1, a1, z2, a2, ...`` when there are several); the output is
@@ -33,6 +33,7 @@ ACTIVATIONS = {
     "sigmoid": (nn.sigmoid, lambda z, a: a * (1 - a)),
     "relu": (nn.relu, lambda z, a: sp.Heaviside(z, 0)),
     "softplus": (nn.softplus, lambda z, a: 1 / (1 + sp.exp(-z))),
+    "tanh": (nn.tanh, lambda z, a: 1 - a**2),
 }
 
 
@@ -60,6 +61,8 @@ def _activation(e: sp.Expr):
     """``(block, z)`` when ``e`` is ``sigmoid(z)``, ``relu(z)`` or ``softplus(z)`` as ``symgrad.nn`` builds them."""
     if isinstance(e, sp.Max) and len(e.args) == 2 and sp.S.Zero in e.args:
         return "relu", next(a for a in e.args if a != 0)
+    if isinstance(e, sp.tanh):
+        return "tanh", e.args[0]
     if e.is_Pow and e.exp == -1 and e.base.is_Add and len(e.base.args) == 2 and sp.S.One in e.base.args:
         other = next(a for a in e.base.args if a != 1)
         if isinstance(other, sp.exp) and nn.sigmoid(-other.args[0]) == e:
@@ -90,6 +93,9 @@ def _is_loss(e: sp.Expr) -> bool:
         return True
     if e.is_Mul and len(e.args) == 2 and e.args[0].is_Rational and e.args[1].is_Add:
         return all(squared(t) for t in e.args[1].args)
+    if e.is_Add:  # the mean of squared errors, as SymPy distributes it: (p1 - t1)**2/n + ...
+        terms = [t.as_coeff_Mul() for t in e.args]
+        return len({c for c, _ in terms}) == 1 and all(squared(u) for _, u in terms)
     return _loss_block(e) is not None
 
 
