@@ -189,7 +189,7 @@ def _rows(column, a: int, b: int) -> np.ndarray:
     stay in this process's resident memory (they stay in the system's file cache).
     """
     if isinstance(column, np.memmap) and isinstance(column.base, mmap.mmap) and column.flags.c_contiguous \
-            and column.filename is not None:
+            and column.filename is not None and column.mode != "c":  # "c": private changes, not in the file
         offset = column.offset + a * column.dtype.itemsize
         return np.asarray(np.memmap(column.filename, dtype=column.dtype, mode="r", offset=offset, shape=(b - a,)))
     return np.asarray(column[a:b])
