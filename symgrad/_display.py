@@ -24,6 +24,9 @@ __all__ = ["BackpropDisplay", "Explanations", "html_table"]
 #: Node attributes a backprop table does not show as columns (they are drawn in the graph).
 HIDDEN_NODE_FIELDS = ("operation", "inputs", "depth")
 
+#: Backprop attributes shown in the summary line and the table; any other is listed below it.
+SHOWN_BACKPROP_FIELDS = ("expr", "point", "nodes", "value", "gradient", "singular")
+
 
 def _cell(value) -> str:
     if isinstance(value, float):
@@ -53,6 +56,18 @@ def html_table(header, rows) -> str:
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
+def _field_html(name: str, value) -> str:
+    """A further attribute of a result, as a titled list (one item per entry)."""
+    items = value.items() if isinstance(value, dict) else value if isinstance(value, (tuple, list)) else None
+    if items is None:
+        return f"<p>{html.escape(name)}: {html.escape(_cell(value))}</p>"
+    if not items:
+        return ""
+    shown = [f"{k}: {_cell(v)}" for k, v in items] if isinstance(value, dict) else [_cell(v) for v in items]
+    return (f"<p>{html.escape(name.replace('_', ' '))}:</p><ul>"
+            + "".join(f"<li>{html.escape(item)}</li>" for item in shown) + "</ul>")
+
+
 class BackpropDisplay:
     """Notebook display of a ``Backprop``: a summary line, then one table row per node.
 
@@ -77,9 +92,11 @@ class BackpropDisplay:
             rows.append(row)
         header = ["operation" if c == "rhs" else c for c in columns]
         notes = "".join(f"<br>singular: {html.escape(str(s))}" for s in self.singular)
+        extra = "".join(_field_html(f.name, getattr(self, f.name)) for f in dataclasses.fields(self)
+                        if f.name not in SHOWN_BACKPROP_FIELDS)
         return (f"<p>f = <code>{html.escape(str(self.expr))}</code> at {html.escape(point)}: "
                 f"value {self.value:.6g}; {html.escape(gradient)}</p>"
-                f"{html_table(header, rows)}"
+                f"{html_table(header, rows)}{extra}"
                 "<p><small>forward: the value of each node; backward: its adjoint ∂f/∂node, "
                 f"the sum over its consumers of their adjoint × local derivative{notes}</small></p>")
 
