@@ -215,3 +215,17 @@ class ResidualKernels:
         rfac = np.zeros((p, p))
         rfac[: top.shape[0]] = top
         return rfac, float(np.sum(out[:, -1]))
+
+
+def guard_least_squares(ls, x: np.ndarray, columns, *, caller: str) -> None:
+    """The start-up guard of least squares: ``ls``'s compiled Jacobian against the autograd engine.
+
+    See ``symgrad.check.guard_jacobian``; this module, which already chains the
+    stages, is the way ``optimize`` reaches it.
+
+    Raises:
+        GradientMismatchError: naming the parameters and sample rows that disagree.
+    """
+    from symgrad.check._guard import guard_jacobian
+
+    guard_jacobian(ls, x, columns, caller=caller)

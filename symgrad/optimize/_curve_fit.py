@@ -16,6 +16,7 @@ import numpy as np
 
 from symgrad._chunked_fit import has_chunked
 from symgrad._expr import free_symbols
+from symgrad._ls_kernels import guard_least_squares
 from symgrad.errors import InputError
 from symgrad.optimize._fit_inputs import columns_for, fit_spec
 from symgrad.optimize._fit_result import FitResult
@@ -151,7 +152,7 @@ class _Subproblem:
 
 
 def curve_fit(model, data, y, *, params=None, p0=None, sigma=None, absolute_sigma=False, bounds=None,
-              fixed=None, ftol=1e-8, xtol=1e-8, gtol=1e-8, max_nfev=None) -> FitResult:
+              fixed=None, ftol=1e-8, xtol=1e-8, gtol=1e-8, max_nfev=None, check=True) -> FitResult:
     """Fit the parameters of ``model`` to data by least squares, with standard errors and statistics.
 
     Minimises ``chisqr = sum_j ((yhat(p; x_j) - y_j) / sigma_j)^2`` (``sigma = 1`` if not
@@ -178,6 +179,9 @@ def curve_fit(model, data, y, *, params=None, p0=None, sigma=None, absolute_sigm
         fixed: dict ``{symbol|name: value}`` held constant.
         ftol, xtol, gtol: MINPACK's relative tolerances; max_nfev: the largest number of
             residual evaluations (default ``100 (n + 1)``).
+        check: before the first step, compare each model's compiled Jacobian at ``p0``
+            with the autograd engine's on a few samples (a guard against code-generation
+            bugs, as in ``sg.fit``); ``False`` skips it.
 
     Returns:
         FitResult: values, errors, covariance, statistics, ``predict``, ``conf_interval``, a report.
@@ -186,6 +190,7 @@ def curve_fit(model, data, y, *, params=None, p0=None, sigma=None, absolute_sigm
         InputError: data or options of the wrong shape or value, naming the symbol, column or row.
         MissingSymbolError: a symbol of the model that is neither parameter, fixed nor data.
         ExpressionTypeError: a string instead of an expression (use ``sg.parse``).
+        GradientMismatchError: the compiled Jacobian disagrees with autograd (a symgrad bug).
 
     Example:
         >>> import numpy as np, sympy as sp, symgrad as sg
@@ -202,6 +207,9 @@ def curve_fit(model, data, y, *, params=None, p0=None, sigma=None, absolute_sigm
                                  bounds=bounds, fixed=fixed, ftol=ftol, xtol=xtol, gtol=gtol, max_nfev=max_nfev)
     spec = fit_spec(model, data, y, params=params, p0=p0, sigma=sigma, bounds=bounds, fixed=fixed)
     problem = CompiledFit(spec)
+    if check:
+        for compiled, columns, index, _ in problem.parts:
+            guard_least_squares(compiled, problem.theta0[index], columns, caller="curve_fit")
     n = len(spec.params)
     free = np.arange(n)
     options = {"ftol": ftol, "xtol": xtol, "gtol": gtol, "max_nfev": max_nfev}
