@@ -11,8 +11,8 @@ generated module holds:
   ``y`` and weights ``w`` too (empty arrays: none) and then work on the residual
   ``(r_j - y_j) w_j`` and its Jacobian ``J_j w_j`` (``r`` is then a fit's model):
 
-  - ``ss_range(theta, cols, y, w, n, out, b0, b1)``: each block's sum of ``r_j^2``
-    into ``out[b, 0]``;
+  - ``ss_range(theta, cols, y, w, n, out, rout, b0, b1)``: each block's sum of ``r_j^2``
+    into ``out[b, 0]`` (and ``r_j`` into ``rout`` unless it is empty);
   - ``gram_range(...)``: each block's upper triangle of ``[J | r]^T [J | r]`` into
     ``out[b, :(n+1)^2]`` (row-major), one multiply-add per entry and sample, ``J``
     never stored;
@@ -96,12 +96,14 @@ def residual_source(residual, params: tuple, data: tuple) -> KernelSource:
     lines += ["    for _i in range(_r.shape[0]):"] + _indent(load + body, 2)
     lines += [f"        _r[_i] = {results[0]}"]
     lines += [f"        _J[_i, {k}] = {results[1 + k]}" for k in range(n)] + ["", ""]
-    lines += ["def ss_range(_theta, _cols, _y, _w, _n, _out, _b0, _b1):"] + _indent(unpack_r + hoist + flags, 1)
+    lines += ["def ss_range(_theta, _cols, _y, _w, _n, _out, _rout, _b0, _b1):"]
+    lines += _indent(unpack_r + hoist + flags + ["_hr = _rout.shape[0] > 0"], 1)
     lines += ["    for _b in range(_b0, _b1):",
               "        _s = 0.0",
               f"        for _i in range(_b * {BLOCK}, min(_b * {BLOCK} + {BLOCK}, _n)):"]
     lines += _indent(load_r + body_r + [f"_v = {results_r[0]}", "if _hy:", "    _v -= _y[_i]",
-                                        "if _hw:", "    _v *= _w[_i]", "_s += _v * _v"], 3)
+                                        "if _hw:", "    _v *= _w[_i]", "if _hr:", "    _rout[_i] = _v",
+                                        "_s += _v * _v"], 3)
     lines += ["        _out[_b, 0] = _s", "", ""]
     lines += ["def gram_range(_theta, _cols, _y, _w, _n, _out, _b0, _b1):"] + _indent(unpack + hoist + flags, 1)
     pairs = [(u, c) for u in range(p) for c in range(u, p)]
@@ -178,11 +180,12 @@ class ResidualKernels:
         self.module.residuals_jacobian(theta, cols, r, jac)
         return r, jac
 
-    def sum_of_squares(self, theta: np.ndarray, cols, n_samples: int, y=None, w=None) -> float:
+    def sum_of_squares(self, theta: np.ndarray, cols, n_samples: int, y=None, w=None, residuals=None) -> float:
+        """``r.r`` in one threaded pass; ``residuals``: an (N,) float64 array to receive ``r``, or ``None``."""
         blocks = _blocks(n_samples)
         out = np.zeros((blocks, 1))
         run_blocks(self.module.ss_range, (theta, cols, _NONE if y is None else y, _NONE if w is None else w,
-                                          n_samples, out), blocks)
+                                          n_samples, out, _NONE if residuals is None else residuals), blocks)
         return float(np.sum(out[:, 0]))
 
     def gram(self, theta: np.ndarray, cols, n_samples: int, y=None, w=None) -> np.ndarray:

@@ -60,6 +60,7 @@ class CompiledFit:
         self.sigma = np.concatenate([np.ones(ds.n) if ds.sigma is None else ds.sigma for ds in spec.datasets])
         self.n_samples = len(self.y)
         self.theta0 = np.concatenate([spec.p0, np.array(list(spec.fixed.values()), dtype=np.float64)])
+        self.last_factored = None
 
     def model_values(self, k: int, theta: np.ndarray, columns, n: int):
         """``(yhat, G)`` of model ``k`` at ``n`` samples: ``G[j, i] = d yhat_j / d theta_i`` (all symbols)."""
@@ -112,7 +113,10 @@ class CompiledFit:
         """Minimise ``chisqr`` over ``theta[free]``, the other entries held; an ``LMResult``."""
         from symgrad.optimize._lm import lm_solve
 
-        return lm_solve(self.subproblem(free, theta), np.asarray(theta, dtype=np.float64)[free],
+        sub = self.subproblem(free, theta)
+        if self.factored:
+            self.last_factored = sub  # its sums at the solution serve the report
+        return lm_solve(sub, np.asarray(theta, dtype=np.float64)[free],
                         lower=lower, upper=upper, ftol=ftol, xtol=xtol, gtol=gtol, max_nfev=max_nfev)
 
     @property
@@ -133,7 +137,11 @@ class CompiledFit:
 
 
 class _Subproblem:
-    """``theta[free] = x`` -> residuals (and Jacobian), the other entries of ``theta`` held."""
+    """``theta[free] = x`` -> residuals and Jacobian, the other entries of ``theta`` held.
+
+    Trial points get the Jacobian too, so a fit compiles one kernel per model (its
+    start-up cost) and an accepted trial needs no second pass over the data.
+    """
 
     def __init__(self, problem: CompiledFit, free: np.ndarray, theta: np.ndarray):
         self.problem, self.free = problem, free
@@ -144,10 +152,7 @@ class _Subproblem:
         theta[self.free] = x
         return theta
 
-    def residuals(self, x):
-        return self.problem.residuals(self._theta(x))
-
-    def residuals_and_jacobian(self, x):
+    def __call__(self, x):
         return self.problem.evaluate(self._theta(x), self.free)
 
 
@@ -233,9 +238,12 @@ def result_of(problem: CompiledFit, lm, absolute_sigma: bool, options: dict) -> 
     theta = problem.theta0.copy()
     theta[:n] = x
     free = np.arange(n)
-    if problem.factored:  # J is not stored: its triangular factor from the blocked QR
+    if problem.factored:  # J is not stored: its triangular factor from the sums or the blocked QR
         r = np.empty(n_samples)
-        rfac = FactoredFit(problem, free, theta).qr_factor(x, r)[0][:n, :n]
+        sums = problem.last_factored
+        if sums is None or not (np.array_equal(sums.free, free) and np.array_equal(sums.base[n:], theta[n:])):
+            sums = FactoredFit(problem, free, theta)
+        rfac = sums.report_factor(x, r)[:n, :n]
         factor_of = lambda scale: covariance_of_factor(rfac, n_samples, scale)  # noqa: E731
         column_norms = np.sqrt(np.einsum("ij,ij->j", rfac, rfac))
     else:

@@ -19,7 +19,13 @@ import numpy as np
 
 from symgrad.optimize._lm_problem import gram_factor
 
-__all__ = ["FactoredFit", "placement"]
+__all__ = ["REPORT_TAU", "FactoredFit", "placement"]
+
+#: The covariance comes from the Cholesky factor of the sums when every column of ``J``
+#: keeps at least this fraction of its norm once the columns before it are projected
+#: out: the squared condition number then costs at most ``eps / REPORT_TAU^2`` (2e-10) of
+#: the covariance's relative accuracy. Otherwise from the blocked QR of ``[J | r]``.
+REPORT_TAU = 1e-3
 
 
 def placement(index: np.ndarray, free: np.ndarray, total: int):
@@ -85,6 +91,25 @@ class FactoredFit:
         if rfac is None:
             return self.qr_factor(x)
         return rfac, float(gram[-1, -1])
+
+    def report_factor(self, x, residuals: np.ndarray):
+        """``R`` ((n+1, n+1)) for the covariance at the solution ``x``, and the residuals into ``residuals``.
+
+        From the sums at ``x`` (kept from the solver's last pass when it ended there)
+        where they are accurate enough (``REPORT_TAU``), with one pass for the
+        residuals; else one blocked QR pass that gives both.
+        """
+        rfac = gram_factor(self.gram(x), REPORT_TAU)
+        if rfac is None:
+            return self.qr_factor(x, residuals)[0]
+        theta = self._theta(np.asarray(x, dtype=np.float64))
+        start = 0
+        with np.errstate(all="ignore"):
+            for kernels, columns, n, y, weight, index, _ in self._sets():
+                kernels.sum_of_squares(np.ascontiguousarray(theta[index]), columns, n, y, weight,
+                                       residuals[start:start + n])
+                start += n
+        return rfac
 
     def qr_factor(self, x, residuals=None):
         """``(R, r.r)`` of the whole ``[J | r]`` over the free symbols, from each set's blocked QR.

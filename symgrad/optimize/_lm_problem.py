@@ -48,13 +48,13 @@ def factor(r: np.ndarray, jac: np.ndarray) -> np.ndarray:
                                np.ascontiguousarray(jac, dtype=np.float64))[1]
 
 
-def gram_factor(gram: np.ndarray) -> np.ndarray | None:
+def gram_factor(gram: np.ndarray, tau: float = GRAM_TAU) -> np.ndarray | None:
     """``R_aug`` with ``R_aug^T R_aug = G`` by Cholesky of ``G = [J | r]^T [J | r]``, or ``None``.
 
     Row ``j`` of ``R`` is ``R_jj = sqrt(G_jj - sum_{i<j} R_ij^2)`` and
     ``R_jc = (G_jc - sum_{i<j} R_ij R_ic) / R_jj``. A zero column of ``J``
     (``G_jj = 0``) gives a zero row. ``None`` when ``G`` is not finite or a column of
-    ``J`` is nearly a combination of the others (``R_jj^2 <= GRAM_TAU^2 G_jj``): then
+    ``J`` is nearly a combination of the others (``R_jj^2 <= tau^2 G_jj``): then
     only a QR of ``[J | r]`` itself is accurate. The last pivot, the part of ``r``
     outside the span of ``J``, is clipped at 0 (the iteration reads ``||r||`` from
     ``G[n, n]``, not from it).
@@ -74,7 +74,7 @@ def gram_factor(gram: np.ndarray) -> np.ndarray | None:
         if j < p - 1:
             if gram[j, j] == 0.0:
                 continue
-            if not pivot > GRAM_TAU**2 * gram[j, j]:
+            if not pivot > tau**2 * gram[j, j]:
                 return None
         d = math.sqrt(max(pivot, 0.0))
         out[j, j] = d
