@@ -228,3 +228,14 @@ def test_activations_on_the_command_line(capsys):
     assert code == EXIT_OK and "OK" in out
     code, out, _ = run(capsys, "grad", "sigmoid(z)", "--wrt", "z")
     assert code == EXIT_OK and out.strip() == "d/dz = exp(-z)/(1 + exp(-z))**2"
+
+
+def test_check_a_gradient_derived_by_hand(capsys):
+    code, out, _ = run(capsys, "check", "x^2*sin(y)", "--at", "x=1", "y=2", "--gradient", "2*x*sin(y)", "x^2*cos(y)")
+    assert code == EXIT_OK and "your gradient: all 2 entries agree" in out
+    code, out, _ = run(capsys, "check", "x^2*sin(y)", "--at", "x=1", "y=2", "--gradient", "2*x*sin(y)", "x^2*sin(y)")
+    assert code == EXIT_FAILED
+    assert "d/dy: yours x**2*sin(y) = 0.9092974268, exact x**2*cos(y) = -0.4161468365" in out  # sin 2, cos 2
+    code, _, err = run(capsys, "check", "x^2*sin(y)", "--at", "x=1", "y=2", "--gradient", "2*x")
+    assert code == EXIT_USAGE
+    assert_one_line_error(err, r"--gradient needs 2 expressions, one per symbol \(x y\), got 1")
