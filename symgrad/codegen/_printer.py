@@ -16,7 +16,7 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from symgrad.errors import UnsupportedFunctionError
 
-__all__ = ["KernelPrinter", "MATH_FUNCTIONS", "python_name"]
+__all__ = ["KernelPrinter", "MATH_FUNCTIONS", "VECTOR_FUNCTIONS", "VECTOR_MATH_IMPORT", "python_name"]
 
 #: SymPy function class name -> the ``math`` function Numba compiles for it.
 MATH_FUNCTIONS = {
@@ -36,6 +36,14 @@ MATH_FUNCTIONS = {
     "atanh": "math.atanh",
 }
 
+#: The functions printed as calls of symgrad's branch-free versions (``vm``, the module
+#: ``symgrad.jit._elementary``), which LLVM inlines and vectorises over samples;
+#: ``vector_math=False`` keeps the ``math`` (C library) calls of ``MATH_FUNCTIONS``.
+VECTOR_FUNCTIONS = {"exp": "vm.exp", "log": "vm.log", "tanh": "vm.tanh"}
+
+#: The import line a module printed with ``vector_math=True`` needs.
+VECTOR_MATH_IMPORT = "from symgrad.jit import _elementary as vm"
+
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
@@ -46,7 +54,7 @@ def python_name(name: str, taken: set) -> str:
         base = re.sub(r"\W+", "_", name).strip("_") or "s"
         if not base[0].isalpha():
             base = "s_" + base
-    if keyword.iskeyword(base) or base in {"math", "numba", "np", "prange", "abs", "max", "min"} or re.match(r"^[ta]\d+$", base):
+    if keyword.iskeyword(base) or base in {"math", "numba", "np", "vm", "prange", "abs", "max", "min"} or re.match(r"^[ta]\d+$", base):
         base = base + "_"
     candidate, k = base, 1
     while candidate in taken:
@@ -73,16 +81,30 @@ class KernelPrinter(PythonCodePrinter):
 
     Args:
         names: maps every symbol that may occur to the Python name to print.
+        vector_math: print ``exp``, ``log``, ``tanh`` as the branch-free ``vm.exp``,
+            ``vm.log``, ``vm.tanh``, ``log(1 + u)`` as ``vm.log1p(u)`` and
+            ``exp(u) - 1`` as ``vm.expm1(u)`` (the module must import
+            ``VECTOR_MATH_IMPORT``); else the C library's ``math.exp``...
+        definitions: temporary symbol -> its right-hand side, so that ``log(t)`` with
+            ``t = 1 + u`` prints as ``vm.log1p(u)`` (and ``t - 1`` with ``t = exp(u)``
+            as ``vm.expm1(u)``) across the statements of a program.
     """
+
+    def _defined(self, expr):
+        """``expr``, or the right-hand side it names when it is a temporary."""
+        return self._definitions.get(expr, expr)
 
     printmethod = "_symgrad_kernel"
     _allowed = tuple(getattr(sp, name) for name in MATH_FUNCTIONS) + (
         sp.Abs, sp.sign, sp.Max, sp.Min, sp.Heaviside, sp.Piecewise,
     )
 
-    def __init__(self, names: dict):
+    def __init__(self, names: dict, vector_math: bool = False, definitions: dict | None = None):
         super().__init__({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": False})
         self._names = names
+        self._definitions = definitions or {}
+        self._functions = dict(MATH_FUNCTIONS, **VECTOR_FUNCTIONS) if vector_math else MATH_FUNCTIONS
+        self._vector = vector_math
 
     def _print(self, expr, **kwargs):
         if isinstance(expr, sp.Function) and not isinstance(expr, self._allowed):
@@ -176,15 +198,27 @@ class KernelPrinter(PythonCodePrinter):
     def _print_Function(self, expr):
         name = expr.func.__name__
         if name in MATH_FUNCTIONS and isinstance(expr, self._allowed):
+            arg = self._defined(expr.args[0])
+            if self._vector and name == "log" and arg.is_Add and len(arg.args) == 2 and sp.S.One in arg.args:
+                rest = arg.args[1] if arg.args[0] == sp.S.One else arg.args[0]
+                return f"vm.log1p({self._print(rest)})"
             args = ", ".join(self._print(a) for a in expr.args)
-            return f"{MATH_FUNCTIONS[name]}({args})"
+            return f"{self._functions[name]}({args})"
         raise UnsupportedFunctionError(
             f"symgrad cannot compile the function {name} (in {expr}): it has no float64 "
             f"translation; supported: {', '.join(MATH_FUNCTIONS)}, Abs, sign, Max, Min, "
             "Heaviside, Piecewise. Rewrite it with these."
         )
 
-    _print_exp = _print_log = _print_Function
+    _print_exp = _print_log = _print_tanh = _print_Function
+
+    def _print_Add(self, expr, order=None):
+        """A sum; ``exp(u) - 1`` as ``vm.expm1(u)`` with ``vector_math``."""
+        if self._vector and len(expr.args) == 2 and sp.S.NegativeOne in expr.args:
+            rest = self._defined(expr.args[1] if expr.args[0] == sp.S.NegativeOne else expr.args[0])
+            if isinstance(rest, sp.exp):
+                return f"vm.expm1({self._print(rest.args[0])})"
+        return super()._print_Add(expr, order)
 
     def _print_Abs(self, expr):
         return f"abs({self._print(expr.args[0])})"

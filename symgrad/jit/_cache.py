@@ -42,6 +42,12 @@ from symgrad.jit._options import DEFAULT_OPTIONS, JitOptions
 __all__ = ["CacheWarning", "builtin_kernel", "cache_dir", "load_module", "source_key"]
 
 _VERSION = "0.1.0"
+#: The branch-free elementary functions that generated kernels call are compiled
+#: into them, and Numba's cache does not notice when they change: their text is
+#: part of every key.
+_ELEMENTARY = (Path(__file__).with_name("_elementary.py")).read_bytes()
+_VECTOR_IMPORT = "from symgrad.jit import _elementary as vm\n"
+_LIBM_IMPORT = "from symgrad.jit import _libm as vm\n"
 _warned = False
 
 
@@ -65,6 +71,7 @@ def source_key(text: str, options: JitOptions = DEFAULT_OPTIONS) -> str:
         text,
         options.key(),
         _VERSION,
+        hashlib.sha256(_ELEMENTARY).hexdigest(),
         numba.__version__,
         np.__version__,
         sys.version,
@@ -149,7 +156,14 @@ def load_module(source, options: JitOptions = DEFAULT_OPTIONS) -> types.ModuleTy
     """Import the module of a ``KernelSource`` with its functions wrapped by ``numba.njit``.
 
     Numba compiles each function on its first call (or loads it from the cache).
+    With ``options.vector_math`` off, a module that imports the branch-free
+    elementary functions as ``vm`` imports the C library's (``symgrad.jit._libm``)
+    under that name instead.
     """
+    if not options.vector_math and _VECTOR_IMPORT in source.text:
+        source = types.SimpleNamespace(
+            text=source.text.replace(_VECTOR_IMPORT, _LIBM_IMPORT), functions=source.functions, loops=source.loops
+        )
     key = source_key(source.text, options)
     module_name = f"symgrad_kernel_{key[:24]}"
     module = sys.modules.get(module_name)

@@ -6,6 +6,7 @@ kernel compiled under another.
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
 
 __all__ = ["JitOptions", "DEFAULT_OPTIONS"]
@@ -29,6 +30,13 @@ class JitOptions:
         boundscheck: off; generated indices are in range by construction.
         nogil: data loops release the GIL while they run, so threads share work
             (one-point functions keep it: releasing costs ~0.1 µs a call).
+        vector_math: ``exp``, ``log``, ``tanh`` (and ``log(1 + u)``, ``exp(u) - 1``)
+            as symgrad's branch-free float64 functions, within about 1 ulp (see
+            ``docs/numerics.md``), which LLVM vectorises over the samples of a data
+            loop, whose sums are then added in vector lanes; ``False``: the C
+            library's ``math`` functions, one call per value, and sums in sample
+            order. The default is ``True`` unless the environment variable
+            ``SYMGRAD_VECTOR_MATH`` is ``0`` when symgrad is imported.
     """
 
     cache: bool = True
@@ -37,6 +45,7 @@ class JitOptions:
     error_model: str = "numpy"
     boundscheck: bool = False
     nogil: bool = True
+    vector_math: bool = os.environ.get("SYMGRAD_VECTOR_MATH", "1").strip() != "0"
 
     def numba_kwargs(self, loop: bool = False) -> dict:
         """Keyword arguments for ``numba.njit``; ``loop`` for functions that loop over data.

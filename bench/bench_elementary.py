@@ -1,0 +1,124 @@
+"""Accuracy of symgrad's branch-free elementary functions against mpmath.
+
+Run: python bench/bench_elementary.py [--points N] [--seed S]
+
+For each function, N float64 inputs (default 10^6) are drawn over the whole double
+range where the function is finite and not constant: half of them uniform in bit
+pattern (so every binade, subnormals included, is as likely as any other), half
+uniform in value over the range where the result varies, plus the special values.
+Each result of ``symgrad.jit._elementary`` is compared with the exact value from
+mpmath at 100 bits, rounded by nothing, and the error is printed in units in the
+last place of the exact value (``2**(e - 52)`` for ``2**e <= |exact| < 2**(e+1)``,
+``2**-1074`` below the normal range). The same inputs also go through the C
+library's ``math`` functions (``symgrad.jit._libm``) for comparison.
+The table goes to docs/numerics.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import mpmath
+import numba
+import numpy as np
+
+from symgrad.jit import _elementary as vm
+from symgrad.jit import _libm
+
+MAX = mpmath.mpf(np.finfo(float).max) * (1 + mpmath.mpf(2) ** -54)  # results above round to inf
+
+
+def applier(f):
+    @numba.njit
+    def apply(xs, out):
+        for i in range(xs.shape[0]):
+            out[i] = f(xs[i])
+
+    return apply
+
+
+def ulp_error(y: float, exact) -> float:
+    """|y - exact| in ulps of ``exact``; 0 or inf for infinite and NaN expectations."""
+    if mpmath.isnan(exact):
+        return 0.0 if math.isnan(y) else math.inf
+    if abs(exact) > MAX or mpmath.isinf(exact):
+        return 0.0 if math.isinf(y) and (y > 0) == (exact > 0) else math.inf
+    if not math.isfinite(y):
+        return math.inf
+    if exact == 0:
+        return 0.0 if y == 0 else math.inf
+    _, e = mpmath.frexp(exact)  # 2**(e-1) <= |exact| < 2**e
+    ulp = mpmath.ldexp(1, max(int(e) - 1, -1022) - 52)
+    return float(abs(mpmath.mpf(y) - exact) / ulp)
+
+
+def by_bits(rng, n, lo, hi):
+    """``n`` doubles uniform in bit pattern between the positive ``lo`` and ``hi``."""
+    a, b = np.array([lo, hi]).view(np.int64)
+    return rng.integers(a, b, n).view(np.float64)
+
+
+SPECIAL = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -5e-324, 2.2250738585072014e-308, 1.0, -1.0])
+
+
+def inputs(name, rng, n):
+    q = n // 4
+    tiny = 5e-324
+    ranges = {
+        "exp": [rng.uniform(-746, 710, 2 * q), by_bits(rng, q, tiny, 746.0), -by_bits(rng, q, tiny, 746.0)],
+        "expm1": [rng.uniform(-40, 710, 2 * q), by_bits(rng, q, tiny, 710.0), -by_bits(rng, q, tiny, 40.0)],
+        "log": [by_bits(rng, 2 * q, tiny, np.finfo(float).max), rng.uniform(0.5, 2.0, 2 * q)],
+        "log1p": [by_bits(rng, q, tiny, np.finfo(float).max), -by_bits(rng, q, tiny, 1.0), rng.uniform(-1, 1, 2 * q)],
+        "tanh": [by_bits(rng, q, tiny, 20.0), -by_bits(rng, q, tiny, 20.0), rng.uniform(-20, 20, 2 * q)],
+    }
+    return np.concatenate([SPECIAL] + ranges[name])
+
+
+EXACT = {"exp": mpmath.exp, "expm1": mpmath.expm1, "log": mpmath.log, "log1p": mpmath.log1p, "tanh": mpmath.tanh}
+
+
+def exact_value(name, x):
+    if math.isnan(x):
+        return mpmath.nan
+    if name in ("log", "log1p") and (x < 0 if name == "log" else x < -1):
+        return mpmath.nan
+    if name == "log" and x == 0 or name == "log1p" and x == -1:
+        return -mpmath.inf
+    return EXACT[name](mpmath.mpf(x))
+
+
+def measure(name, n, seed):
+    rng = np.random.default_rng(seed)
+    xs = inputs(name, rng, n)
+    ours, libm = np.empty_like(xs), np.empty_like(xs)
+    applier(getattr(vm, name))(xs, ours)
+    applier(getattr(_libm, name))(xs, libm)
+    worst, worst_x, worst_libm, total = 0.0, 0.0, 0.0, 0.0
+    for x, y, z in zip(xs.tolist(), ours.tolist(), libm.tolist()):
+        exact = exact_value(name, x)
+        err = ulp_error(y, exact)
+        total += err
+        if err > worst:
+            worst, worst_x = err, x
+        worst_libm = max(worst_libm, ulp_error(z, exact))
+    return len(xs), worst, worst_x, total / len(xs), worst_libm
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--points", type=int, default=10**6)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    mpmath.mp.prec = 100
+    print("| function | points | max error (ulp) | at x | mean error (ulp) | C library max (ulp) |")
+    print("|---|---|---|---|---|---|")
+    for name in EXACT:
+        t = time.perf_counter()
+        n, worst, at, mean, libm = measure(name, args.points, args.seed)
+        print(f"| {name} | {n:,} | {worst:.3f} | {at!r} | {mean:.3f} | {libm:.3f} |  ({time.perf_counter() - t:.0f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
