@@ -233,7 +233,7 @@ def _compiled_epoch(obj, opt, data, batch_size):
     form (a custom block) falls back to the Python loop with one warning naming it.
     """
     make = getattr(obj, "_compiled_epoch", None)
-    if batch_size is None or make is None:
+    if batch_size is None or make is None or getattr(data, "chunked", False):  # chunks: ChunkedData.batches
         return None
     try:
         return make(opt, data, batch_size)
@@ -358,7 +358,7 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
     if opt.needs_oracle:
         oracle = Oracle(lambda z: bv(z, data), lambda z: bvg(z, data), lambda z: obj.hessian(z, *columns))
     update = opt.update if oracle is None else functools.partial(opt.update, oracle=oracle)
-    order = np.arange(n_samples, dtype=np.int64)
+    order = None if getattr(data, "chunked", False) else np.arange(n_samples, dtype=np.int64)  # chunks: no N-long array
     good = x
     watch = _Watch(x, loss, "the start" if start_epoch == 0 else f"epoch {start_epoch}")
     runner = _compiled_epoch(obj, opt, data, batch_size) if compiled else None
