@@ -95,7 +95,8 @@ def _is_loss(e: sp.Expr) -> bool:
         return all(squared(t) for t in e.args[1].args)
     if e.is_Add:  # the mean of squared errors, as SymPy distributes it: (p1 - t1)**2/n + ...
         terms = [t.as_coeff_Mul() for t in e.args]
-        return len({c for c, _ in terms}) == 1 and all(squared(u) for _, u in terms)
+        if len({c for c, _ in terms}) == 1 and all(squared(u) for _, u in terms):
+            return True
     return _loss_block(e) is not None
 
 
