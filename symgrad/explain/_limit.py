@@ -4,7 +4,7 @@
 the quotient's error first shrinks with ``h`` (truncation, about ``|f''(x)|·h/2``),
 then grows again as ``f(x + h) - f(x)`` loses its digits to rounding (about
 ``ε·|f(x)|/h``, ``ε = 2.2e-16``). :func:`difference_quotients` shows both against the
-exact derivative, all numbers from one compiled kernel of ``f``, ``f'`` and ``f''``.
+exact derivative (``symgrad.gradient``), all evaluated in float64 by NumPy.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import sympy as sp
 
 from symgrad._expr import as_expr, canonicalize, check_supported
 from symgrad.check._domain import check_domain
+from symgrad.check._evaluate import evaluate
 from symgrad.errors import ExpressionTypeError, InputError, MissingSymbolError
 
 __all__ = ["DifferenceQuotients", "difference_quotients", "STEPS"]
@@ -36,7 +37,7 @@ class DifferenceQuotients:
         point: ``{symbol: value}``, the point (other symbols are held there).
         x: the value of ``wrt`` at the point.
         value: ``f(x)``.
-        exact: ``f'(x)``, the compiled exact derivative.
+        exact: ``f'(x)``, the exact derivative (``symgrad.gradient``) at ``x``.
         second: ``f''(x)``, exact likewise (the truncation error is about ``|f''|·h/2``).
         steps: the steps ``h``, ``ndarray``.
         upper, lower: ``f(x + h)`` and ``f(x - h)`` for each ``h`` (the secants' other ends).
@@ -126,7 +127,8 @@ def difference_quotients(expr, wrt, at, steps=STEPS) -> DifferenceQuotients:
     For each ``h`` of ``steps``: the forward quotient ``(f(x + h) − f(x))/h`` (the slope
     of a secant, which tends to the tangent's as ``h → 0``) and the central one
     ``(f(x + h) − f(x − h))/(2h)``, in float64, with their errors against the exact
-    ``f'(x)``. ``f``, ``f'`` and ``f''`` are one kernel compiled by ``symgrad.compile``.
+    ``f'(x)`` of ``symgrad.gradient``; all are evaluated in float64 by NumPy (no
+    compilation: the table is instant).
 
     Args:
         expr: a scalar SymPy expression.
@@ -160,18 +162,17 @@ def difference_quotients(expr, wrt, at, steps=STEPS) -> DifferenceQuotients:
     if h.size == 0 or not np.all(np.isfinite(h) & (h > 0)):
         raise InputError(f"steps must be positive finite numbers, got {list(h)}.")
     point = _point(expr, wrt, at)
-    symbols = list(point)
     check_domain(expr, point, [wrt], lambda sample: ", ".join(f"{s} = {v!r}" for s, v in point.items()))
     first = symgrad.gradient(expr, [wrt])[0]
     second = symgrad.gradient(first, [wrt])[0]
-    kernel = symgrad.compile([expr, first, second], symbols)
-    at_x = [point[s] for s in symbols]
-    value, exact, curvature = (float(v) for v in kernel(*at_x))
-    i = symbols.index(wrt)
-    shifted = lambda sign: [point[s] + sign * h if k == i else point[s] for k, s in enumerate(symbols)]  # noqa: E731
+
+    def at(e, shift=0.0):
+        values = {**point, wrt: point[wrt] + shift}
+        return np.real(np.broadcast_to(evaluate(e, values), np.shape(shift))).astype(np.float64)
+
+    value, exact, curvature = float(at(expr)), float(at(first)), float(at(second))
     with np.errstate(all="ignore"):  # outside the domain a secant's end is nan, and shows so
-        upper = np.asarray(kernel(*shifted(+1)))[:, 0]
-        lower = np.asarray(kernel(*shifted(-1)))[:, 0]
+        upper, lower = at(expr, h), at(expr, -h)
         forward = (upper - value) / h
         central = (upper - lower) / (2 * h)
     return DifferenceQuotients(expr, wrt, point, point[wrt], value, exact, curvature, h, upper, lower,
