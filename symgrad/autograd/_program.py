@@ -20,6 +20,8 @@ branch selection handles it.
 
 from __future__ import annotations
 
+from itertools import chain
+
 import numpy as np
 import sympy as sp
 
@@ -42,19 +44,19 @@ FLAT = frozenset({"sign", "heaviside"})
 
 
 class _Group:
-    """Nodes of one level and one primitive: ``out[r] = op(slot args[r, 0], ..., args[r, a-1])``."""
+    """Nodes of one level and one primitive: ``v[out[r]] = op(v[args[r, 0]], ..., v[args[r, a-1]])``."""
 
     __slots__ = ("op", "params", "out", "args", "columns", "unique", "needs")
 
-    def __init__(self, op, params, rows, wants):
-        self.op, self.params = op, dict(params)
-        self.out = np.array([r[0] for r in rows], dtype=np.intp)
-        columns = list(zip(*[r[1] for r in rows]))
-        self.args = np.array(columns, dtype=np.intp).T
-        self.columns = [np.array(c, dtype=np.intp) for c in columns]
+    def __init__(self, op, params, out, args, wants):
+        self.op, self.params, self.out, self.args = op, dict(params), out, args
+        self.columns = [np.ascontiguousarray(args[:, j]) for j in range(args.shape[1])]
         # which argument columns lead to a parameter, and whether their slots repeat
-        self.needs = [op not in FLAT and True in [wants[a] for a in c] for c in columns]
-        self.unique = [len(set(c)) == len(c) for c in columns]
+        ordered = np.sort(args, axis=0)
+        repeats = (ordered[1:] == ordered[:-1]).any(axis=0)
+        leads = wants[args].any(axis=0)
+        self.needs = [op not in FLAT and bool(w) for w in leads]
+        self.unique = [not r for r in repeats]
 
 
 class TapeProgram:
@@ -82,35 +84,35 @@ class TapeProgram:
     def __init__(self, expr, params, data=()):
         self.params, self.data = tuple(params), tuple(data)
         leaves = self.params + self.data
+        # one entry per slot, in post-order (arguments first): the primitive's code (-1: a
+        # leaf or a constant) and the argument slots
         self._memo = {id(s): i for i, s in enumerate(leaves)}  # id(subexpression) -> slot
+        self._codes: dict[tuple, int] = {("mul_n", ()): 0, ("add_n", ()): 1}  # (primitive, params) -> code
+        self._op = [-1] * len(leaves)
+        self._args: list = [()] * len(leaves)
+        self._level = [0] * len(leaves)  # one more than the highest level of the arguments
         self._constants: list[tuple[int, float]] = []
-        self._level = [0] * len(leaves)
-        self._wants = [True] * len(self.params) + [False] * len(self.data)  # depends on a parameter
-        self._nodes: list[tuple] = []  # (level, op, params, out slot, argument slots), post-order
         self.root = self._translate(expr)
-        self.depends = self._wants[self.root]
-        self.n_slots = len(self._level)
+        self.n_slots = len(self._op)
         self._const_slots = np.array([c[0] for c in self._constants], dtype=np.intp)
         self._const_values = np.array([c[1] for c in self._constants], dtype=np.float64)
-        self.groups = self._schedule(self._wants)
-        del self._memo, self._nodes, self._level, self._wants
+        self.groups, self.depends = self._schedule()
+        del self._memo, self._codes, self._op, self._args, self._level, self._constants
 
     # -- translation ---------------------------------------------------------------
     def _constant(self, value: float) -> int:
-        slot = len(self._level)
+        self._op.append(-1)
+        self._args.append(())
         self._level.append(0)
-        self._wants.append(False)
-        self._constants.append((slot, value))
-        return slot
+        self._constants.append((len(self._op) - 1, value))
+        return len(self._op) - 1
 
-    def _node(self, op: str, args: list, params: tuple = ()) -> int:
-        slot = len(self._level)
-        level_of, wants = self._level, self._wants
-        level = 1 + max([level_of[a] for a in args])
-        level_of.append(level)
-        wants.append(True in [wants[a] for a in args])
-        self._nodes.append((level, op, params, slot, args))
-        return slot
+    def _node(self, op: str, args, params: tuple = ()) -> int:
+        code = self._codes.setdefault((op, params), len(self._codes))
+        self._op.append(code)
+        self._args.append(args)
+        self._level.append(1 + max([self._level[a] for a in args]))
+        return len(self._op) - 1
 
     def _translate(self, e) -> int:
         hit = self._memo.get(id(e))
@@ -124,15 +126,13 @@ class TapeProgram:
 
     def _translate_new(self, e) -> int:
         cls = type(e)
-        if cls is sp.Mul or cls is sp.Add:  # most nodes: inlined _arguments and _node
-            get, level_of, wants = self._memo.get, self._level, self._wants
+        if cls is sp.Mul or cls is sp.Add:  # most nodes: _node inlined
+            get, level = self._memo.get, self._level
             args = [s if (s := get(id(a))) is not None else self._translate(a) for a in e.args]
-            slot = len(level_of)
-            level = 1 + max([level_of[a] for a in args])
-            level_of.append(level)
-            wants.append(True in [wants[a] for a in args])
-            self._nodes.append((level, "mul_n" if cls is sp.Mul else "add_n", (), slot, args))
-            return slot
+            self._args.append(args)
+            self._op.append(0 if cls is sp.Mul else 1)
+            level.append(1 + max([level[a] for a in args]))
+            return len(self._op) - 1
         if e.is_Number or isinstance(e, sp.NumberSymbol):
             return self._constant(float(e))
         if cls is sp.Pow:
@@ -167,11 +167,27 @@ class TapeProgram:
             f"the replayed tape has no translation for the SymPy class {cls.__name__} (in {e})."
         )
 
-    def _schedule(self, wants: list) -> list[_Group]:
-        buckets: dict[tuple, list] = {}
-        for level, op, params, out, args in self._nodes:
-            buckets.setdefault((level, op, params, len(args)), []).append((out, args))
-        return [_Group(op, params, rows, wants) for (_, op, params, _), rows in sorted(buckets.items())]
+    def _schedule(self) -> tuple[list[_Group], bool]:
+        """Group the nodes by (level, primitive, arity), and mark the slots that depend on a parameter."""
+        op = np.array(self._op, dtype=np.intp)
+        arity = np.fromiter(map(len, self._args), dtype=np.intp, count=self.n_slots)
+        level = np.array(self._level, dtype=np.intp)
+        edges = np.fromiter(chain.from_iterable(self._args), dtype=np.intp, count=int(arity.sum()))
+        offsets = np.concatenate(([0], np.cumsum(arity)[:-1]))
+        nodes = np.flatnonzero(op >= 0)
+        order = nodes[np.lexsort((arity[nodes], op[nodes], level[nodes]))]
+        key = np.stack([level[order], op[order], arity[order]])
+        cuts = np.flatnonzero((key[:, 1:] != key[:, :-1]).any(axis=0)) + 1
+        wants = np.zeros(self.n_slots, dtype=bool)
+        wants[: len(self.params)] = True
+        names = {code: key for key, code in self._codes.items()}
+        groups = []
+        for rows in np.split(order, cuts) if len(order) else ():
+            args = edges[offsets[rows][:, None] + np.arange(arity[rows[0]])]
+            wants[rows] = wants[args].any(axis=1)  # the arguments' levels are done
+            name, params = names[op[rows[0]]]
+            groups.append(_Group(name, params, rows, args, wants))
+        return groups, bool(wants[self.root])
 
     # -- evaluation ------------------------------------------------------------------
     def run(self, theta: np.ndarray, columns=()) -> tuple[np.ndarray, np.ndarray]:
