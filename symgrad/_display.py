@@ -7,6 +7,8 @@ lacked them, so every result renders in Jupyter with no setup:
 - ``BackpropDisplay``, a mixin of ``explain.Backprop``: the forward and backward pass
   as a table (one row per node: its operation, value, adjoint and whatever else the
   node records, such as the local derivatives on its edges), not a dataclass dump;
+- ``DifferenceQuotientsDisplay``, a mixin of ``explain.DifferenceQuotients``: the table
+  of forward and central quotients and their errors for each step ``h``;
 - ``Explanations``, the list ``explain(expr, [x, y, ...])`` returns: a ``list`` that
   shows every explanation with all its steps, not their one-line ``repr``.
 
@@ -19,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import html
 
-__all__ = ["BackpropDisplay", "Explanations", "html_table"]
+__all__ = ["BackpropDisplay", "DifferenceQuotientsDisplay", "Explanations", "html_table"]
 
 #: Node attributes a backprop table does not show as columns (they are drawn in the graph).
 HIDDEN_NODE_FIELDS = ("operation", "inputs", "depth")
@@ -106,6 +108,32 @@ class BackpropDisplay:
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:
         printer.text(str(self))
+
+
+class DifferenceQuotientsDisplay:
+    """Notebook display of ``DifferenceQuotients``: one row per step ``h``, then the exact slope.
+
+    The class using it is a dataclass with ``repr=False``, so that the short ``repr``
+    here replaces the field dump; ``symgrad.plot.derivative_as_limit`` draws it.
+    """
+
+    def __repr__(self) -> str:
+        return (f"DifferenceQuotients(d/d{self.wrt} [{self.expr}] at {self.wrt} = {self.x!r}: exact "
+                f"{self.exact!r}, {len(self.steps)} steps)")
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        x = html.escape(str(self.wrt))
+        header = ["h", f"(f({x}+h) − f({x}))/h", "error", f"(f({x}+h) − f({x}−h))/2h", "error"]
+        rows = [[f"{h:.0e}", f"{fw:.15g}", f"{fe:.2e}", f"{ce:.15g}", f"{ee:.2e}"]
+                for h, fw, fe, ce, ee in zip(self.steps, self.forward, self.forward_error,
+                                              self.central, self.central_error)]
+        return (f"<p>the derivative as a limit: d/d{x} [<code>{html.escape(str(self.expr))}</code>] at "
+                f"{x} = {self.x:g}; exact f′({x}) = {self.exact!r}</p>{html_table(header, rows)}"
+                f"<p><small>the forward error is smallest at h = {self.best_step:g}: truncation "
+                f"(about |f″|·h/2) shrinks with h, rounding (about ε·|f|/h) grows</small></p>")
 
 
 class Explanations(list):

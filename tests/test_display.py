@@ -53,3 +53,19 @@ def test_every_result_object_renders_as_html():
         out = shown(result)
         assert "text/html" in out, type(result).__name__
         assert out["text/html"].strip().startswith("<"), type(result).__name__
+
+
+def test_difference_quotients_show_a_table_of_steps():
+    from symgrad.explain import difference_quotients
+
+    quotients = difference_quotients(x**3, x, 2.0, steps=[0.1, 0.01])
+    out = shown(quotients)
+    assert out["text/plain"] == str(quotients)
+    page = out["text/html"]
+    assert page.count("<tr>") == 3
+    # ((2 + h)^3 - 8) / h = 12 + 6h + h^2: 12.61 and 12.0601; central: 12 + h^2
+    np.testing.assert_allclose(quotients.forward, [12.61, 12.0601], rtol=1e-12)
+    np.testing.assert_allclose(quotients.central, [12.01, 12.0001], rtol=1e-12)
+    for value in [*quotients.forward, *quotients.central]:
+        assert f"<td>{value:.15g}</td>" in page
+    assert repr(quotients).startswith("DifferenceQuotients(d/dx [x**3] at x = 2.0: exact 12.0")

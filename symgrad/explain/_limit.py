@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from symgrad._display import DifferenceQuotientsDisplay
 from symgrad._expr import as_expr, canonicalize, check_supported
 from symgrad.check._domain import check_domain
 from symgrad.check._evaluate import evaluate
@@ -27,8 +28,8 @@ STEPS = tuple(10.0**-k for k in range(1, 13))
 EPS = float(np.finfo(np.float64).eps)
 
 
-@dataclass(frozen=True, eq=False)
-class DifferenceQuotients:
+@dataclass(frozen=True, eq=False, repr=False)
+class DifferenceQuotients(DifferenceQuotientsDisplay):
     """Forward and central difference quotients of ``f`` at ``x``, for each step ``h``.
 
     Attributes:
