@@ -186,3 +186,21 @@ def test_fitted_curve_labels_the_y_axis_with_the_target():
     assert "b + w*x" in fig.axes[0].get_title()
     fig = plot.fitted_curve(w * x + b, x, {w: 2.0, b: 1.0}, xs, 2 * xs + 1)
     assert fig.axes[0].get_ylabel() == "y"
+
+
+def test_derivative_as_limit_draws_secants_and_their_errors():
+    from symgrad.explain import difference_quotients
+
+    quotients = difference_quotients(x**3, x, 2.0, steps=[0.5, 0.1])
+    shape, errors = plot.derivative_as_limit(quotients).axes
+    lines = {line.get_label(): line for line in shape.lines}
+    # the secant through (2, 8) and (2 + h, (2 + h)^3) has slope 12 + 6h + h^2; the tangent 12
+    for h, slope in [(0.5, 15.25), (0.1, 12.61)]:
+        (label,) = [k for k in lines if k.startswith(f"secant, h = {h:g}:")]
+        gx, gy = lines[label].get_data()
+        np.testing.assert_allclose(np.diff(gy) / np.diff(gx), slope, rtol=1e-9)
+    gx, gy = next(v for k, v in lines.items() if k.startswith("tangent")).get_data()
+    np.testing.assert_allclose(gy, 8 + 12 * (gx - 2), rtol=1e-12)
+    forward = errors.lines[0]
+    np.testing.assert_allclose(forward.get_ydata(), [6 * 0.5 + 0.25, 6 * 0.1 + 0.01], rtol=1e-9)
+    assert errors.get_xscale() == "log" and errors.get_yscale() == "log"
