@@ -19,9 +19,10 @@ unpickled (from symgrad's disk cache when the machine has compiled it before), s
 it reaches Dask workers in other processes or on other machines.
 
 Memory maps are read in slices of ``MEMMAP_CHUNK`` rows: a whole memory-mapped file
-(``np.load(path, mmap_mode="r")``, ``np.memmap(path)``) through a mapping of each
-slice alone, released after it (so the process's resident memory stays about one
-slice above its baseline), any other memory map as views of it. Float64 columns are
+(``np.load(path, mmap_mode="r")``, ``np.memmap(path)``) of more than
+``OWN_MAPPING_FROM`` bytes per column through a mapping of each slice alone, released
+after it (so the process's resident memory stays about one slice above its
+baseline), any other memory map as views of it. Float64 columns are
 never copied; other dtypes are converted one slice at a time. Dask collections are handled in :mod:`symgrad._dask`.
 """
 
@@ -35,11 +36,16 @@ import numpy as np
 
 from symgrad.errors import InputError
 
-__all__ = ["ChunkKernel", "ChunkedData", "MEMMAP_CHUNK", "chunk_source", "chunk_sums", "expand_frame", "fit_columns", "is_chunked", "reduce_sums"]
+__all__ = ["ChunkKernel", "ChunkedData", "MEMMAP_CHUNK", "OWN_MAPPING_FROM", "chunk_source", "chunk_sums",
+           "expand_frame", "fit_columns", "is_chunked", "reduce_sums"]
 
 #: Rows per slice of a memory-mapped column (8 MiB of float64); a multiple of every
 #: kernel block size, so the blocks of a slice are those of the in-memory pass.
 MEMMAP_CHUNK = 1 << 20
+
+#: Memory-mapped files larger than this (per column) are read through a mapping of one
+#: slice at a time, released after it; smaller ones through the caller's own mapping.
+OWN_MAPPING_FROM = 1 << 27
 
 _ALL = np.empty(0, dtype=np.int64)
 
@@ -184,13 +190,17 @@ class _Batch:
 
 
 def _rows(column, a: int, b: int) -> np.ndarray:
-    """Rows ``a:b`` of a column; of a whole memory-mapped file, through a mapping of those rows only.
+    """Rows ``a:b`` of a column; of a large memory-mapped file, through a mapping of those rows only.
 
     A mapping of the chunk alone is released with the chunk, so the pages read do not
     stay in this process's resident memory (they stay in the system's file cache).
+    Columns of up to ``OWN_MAPPING_FROM`` bytes are read as views of the caller's map,
+    which keeps its pages mapped from one evaluation to the next (mapping a slice
+    costs about a millisecond per 8 MiB, as much as the kernel's pass over it).
     """
-    if isinstance(column, np.memmap) and isinstance(column.base, mmap.mmap) and column.flags.c_contiguous \
-            and column.filename is not None and column.mode != "c":  # "c": private changes, not in the file
+    if isinstance(column, np.memmap) and column.nbytes > OWN_MAPPING_FROM and isinstance(column.base, mmap.mmap) \
+            and column.flags.c_contiguous and column.filename is not None \
+            and column.mode != "c":  # "c": private changes, not in the file
         offset = column.offset + a * column.dtype.itemsize
         if not hasattr(mmap, "MAP_POPULATE"):  # not Linux
             return np.asarray(np.memmap(column.filename, dtype=column.dtype, mode="r", offset=offset, shape=(b - a,)))

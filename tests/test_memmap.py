@@ -91,7 +91,10 @@ def test_integer_memmap_is_converted(objective, arrays, tmp_path, small_chunks):
     _close(got[1], ref[1])
 
 
-def test_chunks_are_views_and_never_copied_whole(objective, tmp_path):
+@pytest.mark.parametrize("own_mapping_from", [0, chunked.OWN_MAPPING_FROM])
+def test_chunks_are_views_and_never_copied_whole(objective, tmp_path, monkeypatch, own_mapping_from):
+    # a mapping of each slice (large files), or views of the caller's map (80 MB is below the default)
+    monkeypatch.setattr(chunked, "OWN_MAPPING_FROM", own_mapping_from)
     n = 10_000_000  # 80 MB per column
     xs = np.lib.format.open_memmap(tmp_path / "x.npy", mode="w+", dtype=np.float64, shape=(n,))
     xs[:] = 0.5
