@@ -16,6 +16,7 @@ gives (``names={"h": w*x}``) win, and no name is used twice.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -78,7 +79,10 @@ def _activation(e: sp.Expr):
 
 def _loss_block(e: sp.Expr):
     """``(block, (p, t))`` when ``e`` is ``binary_cross_entropy(p, t)`` as ``symgrad.losses`` writes it."""
-    for p in [a.args[0] for a in e.atoms(sp.log)]:
+    logs = e.atoms(sp.log)
+    if len(logs) != 2:  # log(p) and log(1 - p)
+        return None
+    for p in [a.args[0] for a in logs]:
         for t in sorted(e.free_symbols, key=str):
             if losses.binary_cross_entropy(p, t) == e:
                 return "binary_cross_entropy", (p, t)
@@ -217,7 +221,7 @@ def build_graph(expr: sp.Expr, symbols, names=None) -> Graph:
     labels = {inputs[s]: s.name for s in symbols}
 
     def fresh(stem: str, numbered: bool) -> str:
-        candidates = ([] if numbered else [stem]) + [f"{stem}{i}" for i in range(1, 100_000)]
+        candidates = itertools.chain([] if numbered else [stem], (f"{stem}{i}" for i in itertools.count(1)))
         name = next(n for n in candidates if n not in taken)
         taken.add(name)
         return name

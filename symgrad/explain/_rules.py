@@ -16,6 +16,7 @@ with ``H(0) = 0``, and the derivative of ``sign`` and ``Heaviside`` is 0.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import sympy as sp
@@ -94,7 +95,7 @@ class Walker:
         self.name = self._fresh(("y", "f", "F"))
 
     def _fresh(self, candidates=PART_NAMES) -> str:
-        names = [*candidates, *(f"{candidates[0]}{i}" for i in range(1, 10_000))]
+        names = itertools.chain(candidates, (f"{candidates[0]}{i}" for i in itertools.count(1)))
         name = next(n for n in names if n not in self._taken)
         self._taken.add(name)
         return name
