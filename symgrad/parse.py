@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ast
 import math
-import re
 import warnings
 
 import sympy as sp
@@ -25,7 +24,8 @@ import sympy as sp
 from symgrad import nn
 from symgrad._expr import SUPPORTED_FUNCTIONS
 from symgrad._parse_size import MAX_FLOAT_EXPONENT, MAX_NUMBER_BITS, check_sizes, too_large
-from symgrad.errors import ExpressionTypeError, ParseError, SymgradWarning
+from symgrad._parse_slips import read_euler, slip_hint
+from symgrad.errors import ExpressionTypeError, ParseError
 
 __all__ = [
     "parse", "FUNCTIONS", "MAX_LENGTH", "MAX_BRACKET_DEPTH", "MAX_TREE_DEPTH",
@@ -151,11 +151,11 @@ def parse(text: str) -> sp.Expr:
             warnings.simplefilter("ignore", SyntaxWarning)
             tree = ast.parse(text.strip().replace("^", "**"), mode="eval")
     except SyntaxError as exc:
-        raise ParseError(f"{text[:60]!r} is not a valid expression: {exc.msg}.{_hint(text)}") from None
+        raise ParseError(f"{text[:60]!r} is not a valid expression: {exc.msg}.{slip_hint(text, FUNCTIONS)}") from None
     except (RecursionError, MemoryError):
         raise ParseError("the expression is nested too deeply to parse safely.") from None
     _check_tree_depth(tree.body)
-    _read_euler(tree.body, text)
+    read_euler(tree.body, text)
     check_sizes(tree.body)
     try:
         expr = _Reader().expr(tree.body)
@@ -169,56 +169,6 @@ def parse(text: str) -> sp.Expr:
         ) from None
     _check_real(expr, text)
     return expr
-
-
-#: A number written against a name or a bracket, as in ``2x`` or ``3(x + 1)``.
-_IMPLICIT_PRODUCT = re.compile(r"(?<![\w.])(\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)([A-Za-z_(]\w*)")
-
-#: Two operands side by side with only spaces between them, as in ``x y`` or ``sin x``.
-_JUXTAPOSED = re.compile(r"([\w.]+|\))\s+([\w.]+|\()")
-
-
-#: ``e`` raised to a power with a caret, the hand-written notation of ``exp``.
-_EULER_POWER = re.compile(r"(?<![\w.])e\s*\^")
-
-
-def _hint(text: str) -> str:
-    """A way out for the two usual slips of hand-written maths, or ``""``."""
-    found = _IMPLICIT_PRODUCT.search(text)
-    if found:
-        number, rest = found.groups()
-        return (f" Multiplication is written with *: write {number}*{rest} for "
-                f"{number} times {rest} (no product is implied by {number}{rest}).")
-    found = _JUXTAPOSED.search(text)
-    if found and not re.search(r"\b(and|or|not|if|else|for|in|lambda|is|import)\b", text):
-        a, b = found.groups()
-        if a in FUNCTIONS:
-            return f" A function is called with brackets: write {a}({b}), not {a} {b}."
-        return f" Multiplication is written with *: write {a}*{b}, not {a} {b}."
-    return ""
-
-
-def _read_euler(root: ast.AST, text: str) -> None:
-    """Read every ``e`` as Euler's number ``E`` if the text writes ``e^...``.
-
-    ``e^x`` is the textbook way of writing ``exp(x)``. Without it, ``e`` stays a symbol
-    (so that ``str(expr)``, which writes ``**`` and ``E``, always reads back to
-    ``expr``), with a :class:`SymgradWarning`. The tree is changed in place, before
-    anything is built from it.
-    """
-    nodes, stack = [], [root]
-    while stack:  # ast.walk would import collections while untrusted text is read
-        nodes.append(stack.pop())
-        stack.extend(ast.iter_child_nodes(nodes[-1]))
-    names = [node for node in nodes if isinstance(node, ast.Name) and node.id == "e"]
-    if not names:
-        return
-    if _EULER_POWER.search(text):
-        for node in names:
-            node.id = "E"
-        return
-    warnings.warn("'e' is read as a symbol named e; Euler's number is written E, and its powers "
-                  "E**x, e^x or exp(x).", SymgradWarning, stacklevel=3)
 
 
 #: Values that are not real, finite numbers; symgrad computes in float64 reals.
