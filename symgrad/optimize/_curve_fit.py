@@ -251,7 +251,9 @@ def result_of(problem: CompiledFit, lm, absolute_sigma: bool, options: dict) -> 
         factor_of = lambda scale: covariance(jac, scale)  # noqa: E731
         column_norms = np.sqrt(np.einsum("ij,ij->j", jac, jac))
     chisqr = float(r @ r)
-    stats = statistics(chisqr, n_samples, n, problem.y, problem.y + r * problem.sigma)
+    weighted = any(ds.sigma is not None for ds in spec.datasets)
+    unweighted = r * problem.sigma if weighted else r  # yhat - y
+    stats = statistics(chisqr, n_samples, n, problem.y, sse=float(unweighted @ unweighted))
     dof = stats["dof"]
     warnings = []
     if absolute_sigma:

@@ -133,13 +133,14 @@ def correlation(cov: np.ndarray) -> np.ndarray:
     return out
 
 
-def statistics(chisqr: float, n_samples: int, n_params: int, y: np.ndarray, yhat: np.ndarray) -> dict:
+def statistics(chisqr: float, n_samples: int, n_params: int, y: np.ndarray, yhat: np.ndarray | None = None,
+               sse: float | None = None) -> dict:
     """The goodness-of-fit numbers as lmfit defines them.
 
     ``dof = N - n``, ``redchi = chisqr / max(1, dof)``,
     ``aic = N ln(chisqr/N) + 2n``, ``bic = N ln(chisqr/N) + ln(N) n`` (``-inf`` for a
     perfect fit), ``r_squared = 1 - sum (y - yhat)^2 / max(TINY, sum (y - mean y)^2)``
-    (unweighted, as lmfit's ``rsquared``).
+    (unweighted, as lmfit's ``rsquared``). ``sse = sum (y - yhat)^2`` may be given instead of ``yhat``.
 
     Example:
         >>> s = statistics(2.0, 4, 1, np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 2.0, 3.0, 4.0]))
@@ -148,8 +149,10 @@ def statistics(chisqr: float, n_samples: int, n_params: int, y: np.ndarray, yhat
     """
     dof = n_samples - n_params
     neg2 = n_samples * math.log(chisqr / n_samples) if chisqr > 0 else -math.inf
-    sst = float(np.sum((y - y.mean()) ** 2))
-    sse = float(np.sum((y - yhat) ** 2))
+    centred = y - y.mean()
+    sst = float(centred @ centred)
+    if sse is None:
+        sse = float(np.sum((y - yhat) ** 2))
     return {
         "chisqr": float(chisqr),
         "dof": int(dof),

@@ -270,9 +270,11 @@ def _polish(problem, x, lin, lo, hi, max_nfev, steps=10):
     a fixed fraction of it per step where they are large. Close to the minimiser
     ``||r||`` changes by less than its rounding error, so a step is kept unless it
     raises ``||r||`` by more than ``ROUNDING`` (relative); the steps stop at the first
-    that would, that moves no parameter by more than a few rounding units, or after
-    the first kept step that changed ``||r||`` by less than ``ROUNDING`` (on 10^6 samples,
-    the steps after it only trade rounding errors, one pass over the data each).
+    that would, that moves no parameter by more than a few rounding units, or, for a
+    problem given as sums over the data (``problem.factored``), after the first kept
+    step that changed ``||r||`` by less than ``ROUNDING``: on 10^6 samples the steps after
+    it only trade the rounding errors of the sums, one pass over the data each (on
+    small data they still add digits: NIST's mean goes from 9.5 to 10.2 at 1e-14).
     """
     n = x.size
     for _ in range(steps):
@@ -295,7 +297,7 @@ def _polish(problem, x, lin, lo, hi, max_nfev, steps=10):
             break
         settled = new.fnorm >= lin.fnorm * (1.0 - ROUNDING)
         x, lin = trial, new
-        if settled:  # the step changed ||r|| only within rounding: what is left is rounding too
+        if settled and problem.factored:  # what is left is the rounding of sums over >= FACTOR_FROM samples
             break
     return x, lin
 

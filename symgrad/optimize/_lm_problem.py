@@ -84,6 +84,9 @@ def gram_factor(gram: np.ndarray, tau: float = GRAM_TAU) -> np.ndarray | None:
 
 
 class _Base:
+    #: whether the residuals come as sums over the data (``sum_of_squares``, ``triangular_factor``)
+    factored = False
+
     def __init__(self, n: int):
         self.n = n
         self.nfev = 0
@@ -151,6 +154,8 @@ class _Split(_Base):
 
 class _Factored(_Base):
     """An object with ``sum_of_squares(x)`` and ``triangular_factor(x) -> (R_aug, r.r)``."""
+
+    factored = True
 
     def __init__(self, obj, n):
         super().__init__(n)
