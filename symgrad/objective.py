@@ -347,7 +347,10 @@ class Objective:
     # -- api.md section 3 -----------------------------------------------------------
     def value(self, theta, *columns) -> float:
         """The mean loss ``L(θ)``."""
-        return self.batch_value(self._theta(theta), self._prepare_for_call(columns))
+        theta = self._theta(theta)
+        if not columns and not self.data:  # at a point: no data to check
+            return self.batch_value(theta)
+        return self.batch_value(theta, self._prepare_for_call(columns))
 
     def grad(self, theta, *columns) -> np.ndarray:
         """The gradient ``∇L(θ)``, an array of shape ``(n,)``."""
@@ -355,7 +358,15 @@ class Objective:
 
     def value_and_grad(self, theta, *columns):
         """``(L(θ), ∇L(θ))`` from one fused pass over the data."""
-        return self.batch_value_and_grad(self._theta(theta), self._prepare_for_call(columns))
+        if (not columns and not self.data and self._loops is None and type(theta) is np.ndarray
+                and theta.dtype is _F64 and theta.shape == self._shape and theta.flags.c_contiguous):
+            out = np.empty(self._n + 1)  # at a point, theta as the kernel reads it: nothing to check
+            self._vg.vg(theta, out)
+            return out.item(0), out[1:]
+        theta = self._theta(theta)
+        if not columns and not self.data:  # at a point: no data to check
+            return self.batch_value_and_grad(theta)
+        return self.batch_value_and_grad(theta, self._prepare_for_call(columns))
 
     def hessian(self, theta, *columns) -> np.ndarray:
         """The Hessian ``∇²L(θ)``, an ``(n, n)`` symmetric array."""

@@ -38,6 +38,8 @@ def _check_size(exprs, names: str) -> None:
             )
 
 _SCALARS = {float, int, np.float64}
+#: Argument types the compiled function takes as they are (its signature is float64 each).
+_FLOATS = {float, np.float64}
 
 
 def check_arguments(exprs, args, what: str = "args") -> None:
@@ -89,6 +91,7 @@ class Kernel:
         self._source = pointwise_source(program, self.args, program.outputs, f"compile(..., [{names}])")
         self._module = load_module(self._source, options)
         self._size = len(exprs)
+        self._arity = len(self.args)
         self.scalar = self._module.scalar
 
     @property
@@ -106,6 +109,11 @@ class Kernel:
         return f"<p><code>{html.escape(repr(self))}</code></p><pre>{html.escape(self.source)}</pre>"
 
     def __call__(self, *values):
+        if len(values) == self._arity and _FLOATS.issuperset(map(type, values)):  # floats: no conversion
+            result = self.scalar(*values)
+            if not self.shape:
+                return float(result)
+            return np.array(result) if len(self.shape) == 1 else np.array(result).reshape(self.shape)
         if len(values) != len(self.args):
             names = ", ".join(str(a) for a in self.args)
             raise TypeError(
