@@ -198,11 +198,11 @@ class Walker:
         if len(names) == 2:
             a, b = names
             first, second = (f"{a} - {b}", f"{b} - {a}") if kind == "max" else (f"{b} - {a}", f"{a} - {b}")
-            formula = (f"{self.dx(f'{kind}({a}, {b})')} = {self.dx(a)}·H({first}) + {self.dx(b)}·H({second}), "
+            formula = (f"{self.dx(f' {kind}({a}, {b})')} = {self.dx(a)}·H({first}) + {self.dx(b)}·H({second}), "
                        "with H(0) = 0: at a tie every branch gets 0")
         else:
             gap = "uᵢ - (the largest other)" if kind == "max" else "(the smallest other) - uᵢ"
-            whole = f"{kind}({', '.join(names)})"
+            whole = f" {kind}({', '.join(names)})"
             formula = (f"{self.dx(whole)} = Σᵢ {self.dx('uᵢ')}·H({gap}), "
                        "with H(0) = 0: at a tie every branch gets 0")
         note = _note(zip(names, args))
