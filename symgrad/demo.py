@@ -133,6 +133,9 @@ def _pictures(out, f, report, fit_result, objective, size_data, price_data, stre
         ("loss-curves.png", lambda p: plot.loss_curves(runs, path=p)),
         ("fit.png", lambda p: plot.fitted_curve(w * size + b, size, fit_result.params, size_data, price_data,
                                                 truth={w: TRUE_W, b: TRUE_B}, target=price, path=p)),
+        ("loss-surface.png", lambda p: plot.contour_paths(
+            objective, {"Adam (lr 0.1), batches of 16": sg.optim.Adam(0.1)}, [0.0, 0.0],
+            data=[size_data, price_data], steps=60, batch_size=16, path=p)),
         ("gradient-check.png", lambda p: plot.check_bars(report, path=p)),
         ("backprop-graph.png", lambda p: plot.expression_graph(f, {x: 1.0, y: 2.0}, path=p)),
     ]

@@ -196,7 +196,7 @@ def test_demo_prints_every_section_and_writes_pictures(capsys, tmp_path):
     assert fitted["w"][1] == pytest.approx(3.0, abs=0.1)
     names = sorted(p.name for p in out_dir.iterdir())
     assert names == ["backprop-graph.png", "fit.png", "gradient-check.png", "loss-curves.png",
-                     "optimizer-paths.png"]
+                     "loss-surface.png", "optimizer-paths.png"]
     assert all((out_dir / n).stat().st_size > 1000 for n in names)
 
 
