@@ -330,6 +330,7 @@ def run_check(args, out) -> int:
     if not wrt:
         raise CommandError(f"{args.expr!r} has no symbols to differentiate")
     _present(wrt, expr, args.expr)
+    _present(list(point), expr, args.expr, "--at")
     for s in wrt:
         if s not in point:
             raise CommandError(f"--wrt names {s}, which --at gives no value")

@@ -144,6 +144,7 @@ BAD_INPUT = [
     (["grad", "w*x + b", "--wrt", "w", "c"], r"--wrt names c, .* its symbols are b, w, x"),
     (["check", "x^2", "--at", "x=1", "y=2", "--wrt", "y"], r"--wrt names y, .* its symbols are x"),
     (["grad", "2x"], r"write 2\*x for 2 times x"),
+    (["check", "x^2", "--at", "x=1", "X=2"], r"--at names X, which 'x\^2' does not use \(did you mean x\?\)"),
 ]
 
 
