@@ -14,6 +14,7 @@ from symgrad._chunked import fit_columns
 from symgrad.errors import InputError
 from symgrad.optimize._base import Oracle
 from symgrad.optimize._checkpoint import data_digest, load_checkpoint, save_checkpoint
+from symgrad.optimize._divergence import Watch, not_finite_loss, not_finite_parameters
 from symgrad.optimize._plan import NotCompiled
 from symgrad.optimize._problem import (
     as_objective,
@@ -26,55 +27,6 @@ from symgrad.optimize._problem import (
 from symgrad.optimize._result import Result, make_result
 
 __all__ = ["fit", "minimize"]
-
-
-def _diverged(loss: float, where: str) -> str:
-    return f"diverged: the loss became {loss} at {where}; x holds the last parameters with a finite loss"
-
-
-#: A loss more than this many times its starting scale above the lowest loss seen is
-#: divergence: the run stops early, at the parameters of the lowest loss.
-DIVERGENCE_GROWTH = 1e4
-
-
-class _Watch:
-    """The lowest loss seen and its parameters; notices a loss that grows by orders of magnitude.
-
-    With ``L_0`` the starting loss and ``L_best`` the lowest one so far, the run diverges
-    when ``L > L_best + DIVERGENCE_GROWTH * max(|L_0|, |L_best|)`` (``(x - 3)**2`` from 0
-    with gradient descent at ``lr = 1.1`` stops at step 26, at ``x0``, instead of
-    climbing to ``7e8`` by step 50).
-    """
-
-    def __init__(self, x: np.ndarray, loss: float, where: str):
-        self.scale = abs(loss)
-        self.best, self.x, self.where = loss, x, where
-
-    def limit(self) -> float:
-        """The loss above which the run diverges: ``L_best + DIVERGENCE_GROWTH * max(|L_0|, |L_best|)``."""
-        scale = max(self.scale, abs(self.best))
-        return self.best + DIVERGENCE_GROWTH * scale if scale > 0 else math.inf
-
-    def diverging(self, x: np.ndarray, loss: float, where: str) -> str:
-        """Record ``(x, loss)``; return a divergence message, or ``""``."""
-        if loss < self.best:
-            self.best, self.x, self.where = loss, x, where
-            return ""
-        if loss > self.limit():
-            return self.message(loss, where)
-        return ""
-
-    def message(self, loss: float, where: str, what: str = "the loss") -> str:
-        return (f"diverged: {what} grew from {self.best:.4g} to {loss:.4g} by {where}; x holds the "
-                f"parameters of the lowest loss (at {self.where}). Lower the learning rate, or scale "
-                f"the features to similar ranges")
-
-
-def _diverged_parameters(x: np.ndarray, where: str, symbols=None) -> str:
-    bad = int(np.flatnonzero(~np.isfinite(x))[0])
-    name = symbols[bad] if symbols is not None else f"x[{bad}]"
-    return (f"diverged: parameter {name} became {x[bad]} at {where} (a finite loss does not make it a "
-            f"solution); x holds the last finite parameters. Lower the learning rate")
 
 
 def _optimizer_stop(state, g: np.ndarray, tol: float | None) -> tuple[bool, str]:
@@ -169,7 +121,7 @@ def minimize(objective, x0, *, optimizer=None, steps: int = 1000, tol=None, call
 
 def _minimize_steps(vg, update, kwargs, state, x, loss, g, history, steps, tol, callback, symbols):
     message, converged, taken = f"reached the step limit ({steps} steps)", False, 0
-    watch = _Watch(x, loss, "the start")
+    watch = Watch(x, loss, "the start")
     for step in range(1, steps + 1):
         converged, why = _converged(g, tol)
         if converged:
@@ -184,12 +136,12 @@ def _minimize_steps(vg, update, kwargs, state, x, loss, g, history, steps, tol, 
         x_new = x + u
         taken = step
         if not np.all(np.isfinite(x_new)):
-            message = _diverged_parameters(x_new, f"step {step}", symbols)
+            message = not_finite_parameters(x_new, f"step {step}", symbols)
             break
         new_loss, new_g = vg(x_new)
         new_loss = float(new_loss)
         if not math.isfinite(new_loss):
-            message = _diverged(new_loss, f"step {step}")
+            message = not_finite_loss(new_loss, f"step {step}")
             break
         history.append(new_loss)
         growth = watch.diverging(x_new, new_loss, f"step {step}")
@@ -360,7 +312,7 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
     update = opt.update if oracle is None else functools.partial(opt.update, oracle=oracle)
     order = None if getattr(data, "chunked", False) else np.arange(n_samples, dtype=np.int64)  # chunks: no N-long array
     good = x
-    watch = _Watch(x, loss, "the start" if start_epoch == 0 else f"epoch {start_epoch}")
+    watch = Watch(x, loss, "the start" if start_epoch == 0 else f"epoch {start_epoch}")
     runner = _compiled_epoch(obj, opt, data, batch_size) if compiled else None
     bar = _progress_bar(progress, epochs, start_epoch)
     message, converged = f"reached the epoch limit ({epochs} epochs)", False
@@ -384,7 +336,8 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
                         steps += first
                         if status == _NOT_FINITE:
                             steps += 1
-                            message, diverged = _diverged_parameters(bad, f"update {steps} (epoch {epoch})", symbols), True
+                            message = not_finite_parameters(bad, f"update {steps} (epoch {epoch})", symbols)
+                            diverged = True
                             good = x
                     starts = range(first * batch_size, n_samples if not diverged else 0, batch_size)
                     batches = [order[i:i + batch_size] for i in starts]
@@ -394,7 +347,7 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
                     else:
                         batch_loss, batch_g = bvg(x, data, idx)
                     if not math.isfinite(batch_loss):
-                        message, diverged = _diverged(batch_loss, f"update {steps + 1} (epoch {epoch})"), True
+                        message, diverged = not_finite_loss(batch_loss, f"update {steps + 1} (epoch {epoch})"), True
                         break
                     if idx is not None and batch_loss > watch.limit():
                         grown = watch.message(batch_loss, f"update {steps + 1} (epoch {epoch})", "a mini-batch loss")
@@ -407,7 +360,7 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
                     x = x + u  # a new array: `good` keeps the parameters whose loss was finite
                     steps += 1
                     if not np.all(np.isfinite(x)):
-                        message, diverged = _diverged_parameters(x, f"update {steps} (epoch {epoch})", symbols), True
+                        message, diverged = not_finite_parameters(x, f"update {steps} (epoch {epoch})", symbols), True
                         break
                 if grown:
                     message, x, loss, converged = grown, watch.x, watch.best, False
@@ -420,7 +373,7 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
                     loss, g = bvg(x, data) if full_grad else (bv(x, data), None)
                     loss = float(loss)
                     if not math.isfinite(loss):
-                        message, diverged = _diverged(loss, f"the end of epoch {epoch}"), True
+                        message, diverged = not_finite_loss(loss, f"the end of epoch {epoch}"), True
                 if diverged:
                     x = good
                     loss = float(bv(x, data))
