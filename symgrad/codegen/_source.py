@@ -289,6 +289,13 @@ def objective_source(
     return KernelSource(what, text, tuple(functions), loops, len(body), len(body) > SPLIT)
 
 
+def _pairwise(terms) -> str:
+    """``terms`` added as a balanced tree, ``((a + b) + (c + d)) + e``: a short chain of additions."""
+    while len(terms) > 1:
+        terms = [f"({terms[i]} + {terms[i + 1]})" if i + 1 < len(terms) else terms[i] for i in range(0, len(terms), 2)]
+    return terms[0]
+
+
 def _vector_loop(body, results, names, source) -> list:
     """The loop of a block as LLVM vectorises it: samples copied to a scratch, then summed.
 
@@ -297,6 +304,8 @@ def _vector_loop(body, results, names, source) -> list:
     them: the gather stays out of the arithmetic), then the body runs over ``_x``
     with no branch, no call and no store, adding into scalar sums with
     ``vm.accumulate``, so the loop computes four samples per AVX2 instruction.
+    The data check ``_chk`` adds a sample's values as a balanced tree (the loop is
+    bound by its longest chain of dependent operations, not by their number).
     ``S`` keeps ``_x`` within 32 kB (the first-level cache).
     """
     d = len(names)
@@ -315,7 +324,7 @@ def _vector_loop(body, results, names, source) -> list:
     lines += [f"                _x[{j}, _l] = {read(j, '_q + _l')}" for j in range(d)]
     lines += ["        for _l in range(_m):"]
     lines += [f"            {n} = _x[{j}, _l]" for j, n in enumerate(names)]
-    lines += [f"            _chk = vm.accumulate(_chk, {' + '.join(names)})"]
+    lines += [f"            _chk = vm.accumulate(_chk, {_pairwise(names)})"]
     lines += _indent(body, 3)
     lines += [f"            {a} = vm.accumulate({a}, {r})" for a, r in zip(accs, results)]
     lines += [f"    _out[_b, {k}] = {a}" for k, a in enumerate(accs)]
