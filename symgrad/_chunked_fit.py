@@ -234,7 +234,7 @@ def _head(value, m: int):
     return np.asarray(value[:m])
 
 
-def _full(value, name: str, frame):
+def _full(value, frame):
     """A column given by ``name`` of a Dask DataFrame ``frame`` -> its Dask array; else ``value``."""
     if isinstance(value, (str, sp.Symbol)) and frame is not None:
         from symgrad._dask import frame_columns
@@ -268,7 +268,7 @@ def chunked_curve_fit(model, data, y, *, params, p0, sigma, absolute_sigma, boun
         sigma = by_name.get(str(sigma), sigma) if isinstance(sigma, (str, sp.Symbol)) else sigma
     else:
         columns = (data,) if symbols else ()
-    y, sigma = _full(y, "y", frame), _full(sigma, "sigma", frame)
+    y, sigma = _full(y, frame), _full(sigma, frame)
     if not columns:
         raise InputError("curve_fit on chunked data needs at least one data column")
     problem = ChunkedFit(spec, columns, y, sigma)
