@@ -80,10 +80,13 @@ def test_expression_graph_one_box_per_node_one_arrow_per_edge(tmp_path):
     out = tmp_path / "graph.png"
     fig = plot.expression_graph(expr, {x: 1.0, y: 2.0}, path=out)
     ax = fig.axes[0]
-    # nodes: x, y, sin(y), x**2*sin(y) (a product with its power), x*y, relu, sum; edges: 1+2+2+1+2
-    assert len(ax.texts) == 7
-    assert len(ax.patches) == 8
-    assert any("adjoint" in t.get_text() for t in ax.texts)
+    # nodes: x, y, sin(y), x**2*sin(y) (one product), x*y, relu, the sum: 7 boxes;
+    # edges: y->sin, x->product, sin->product, x->xy, y->xy, xy->relu, product->f, relu->f: 8
+    boxes = [t.get_text() for t in ax.texts if "adjoint" in t.get_text()]
+    edges = [t.get_text() for t in ax.texts if t.get_text().startswith("∂")]
+    assert len(boxes) == 7 and len(edges) == 8 and len(ax.patches) == 8
+    # the local derivative of sin(y) at y = 2 is cos(2), written on its edge
+    assert any(e.startswith("∂t1/∂y = cos(y) = ") and e.endswith(f"{np.cos(2.0):.6g}") for e in edges)
     assert_png(out)
 
 
