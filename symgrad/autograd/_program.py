@@ -11,9 +11,11 @@ multiplication of two ``(2048, S)`` arrays, for ``S`` samples. Backward walks th
 levels in reverse with the vector-Jacobian rules, so that every sample's gradient
 comes out of one pass.
 
-As with the tape, no SymPy differentiation is involved. ``Add`` and ``Mul`` of ``k``
-terms are single nodes (a sum, and a product whose partials are the products of the
-other factors, from prefix and suffix products: no division). ``Piecewise`` is not
+As with the tape, no SymPy differentiation is involved. A ``Mul`` of ``k`` factors is
+one node, whose partials are the products of the other factors (from prefix and suffix
+products: no division). An ``Add`` is one ``dot`` node ``Σ_j u_j·w_j``: each term of
+two factors is its pair, any other term is paired with 1, so that the products of a
+dense layer need no nodes of their own. ``Piecewise`` is not
 translated (:class:`TapeProgram` raises ``UnsupportedFunctionError``): the tape's own
 branch selection handles it.
 """
@@ -87,7 +89,8 @@ class TapeProgram:
         # one entry per slot, in post-order (arguments first): the primitive's code (-1: a
         # leaf or a constant) and the argument slots
         self._memo = {id(s): i for i, s in enumerate(leaves)}  # id(subexpression) -> slot
-        self._codes: dict[tuple, int] = {("mul_n", ()): 0, ("add_n", ()): 1}  # (primitive, params) -> code
+        self._codes: dict[tuple, int] = {("mul_n", ()): 0, ("dot", ()): 1}  # (primitive, params) -> code
+        self._one = None  # the slot of the constant 1, once a sum needs it
         self._op = [-1] * len(leaves)
         self._args: list = [()] * len(leaves)
         self._level = [0] * len(leaves)  # one more than the highest level of the arguments
@@ -97,7 +100,7 @@ class TapeProgram:
         self._const_slots = np.array([c[0] for c in self._constants], dtype=np.intp)
         self._const_values = np.array([c[1] for c in self._constants], dtype=np.float64)
         self.groups, self.depends = self._schedule()
-        del self._memo, self._codes, self._op, self._args, self._level, self._constants
+        del self._memo, self._codes, self._op, self._args, self._level, self._constants, self._one
 
     # -- translation ---------------------------------------------------------------
     def _constant(self, value: float) -> int:
@@ -126,11 +129,13 @@ class TapeProgram:
 
     def _translate_new(self, e) -> int:
         cls = type(e)
-        if cls is sp.Mul or cls is sp.Add:  # most nodes: _node inlined
+        if cls is sp.Add:
+            return self._sum(e)
+        if cls is sp.Mul:  # _node inlined: with sums, most nodes
             get, level = self._memo.get, self._level
             args = [s if (s := get(id(a))) is not None else self._translate(a) for a in e.args]
             self._args.append(args)
-            self._op.append(0 if cls is sp.Mul else 1)
+            self._op.append(0)
             level.append(1 + max([level[a] for a in args]))
             return len(self._op) - 1
         if e.is_Number or isinstance(e, sp.NumberSymbol):
@@ -166,6 +171,27 @@ class TapeProgram:
         raise UnsupportedFunctionError(
             f"the replayed tape has no translation for the SymPy class {cls.__name__} (in {e})."
         )
+
+    def _sum(self, e) -> int:
+        """A sum as one ``dot`` node, ``Σ_j u_j·w_j``: a term ``u·w`` of two factors is the pair
+        ``(u, w)`` (so the products of a dense layer are no nodes of their own), any other
+        term ``t`` the pair ``(t, 1)``."""
+        get, args = self._memo.get, []
+        for t in e.args:
+            if type(t) is sp.Mul and len(t.args) == 2:
+                for f in t.args:
+                    s = get(id(f))
+                    args.append(s if s is not None else self._translate(f))
+            else:
+                s = get(id(t))
+                args.append(s if s is not None else self._translate(t))
+                if self._one is None:
+                    self._one = self._constant(1.0)
+                args.append(self._one)
+        self._args.append(args)
+        self._op.append(1)
+        self._level.append(1 + max([self._level[a] for a in args]))
+        return len(self._op) - 1
 
     def _schedule(self) -> tuple[list[_Group], bool]:
         """Group the nodes by (level, primitive, arity), and mark the slots that depend on a parameter."""
@@ -213,8 +239,11 @@ class TapeProgram:
 
     @staticmethod
     def _forward(g: _Group, v: np.ndarray) -> np.ndarray:
-        if g.op == "add_n":
-            return v[g.columns[0]] + v[g.columns[1]] if len(g.columns) == 2 else v[g.args].sum(axis=1)
+        if g.op == "dot":
+            if len(g.columns) == 2:
+                return v[g.columns[0]] * v[g.columns[1]]
+            x = v[g.args]
+            return (x[:, 0::2] * x[:, 1::2]).sum(axis=1)
         if g.op == "mul_n":
             return v[g.columns[0]] * v[g.columns[1]] if len(g.columns) == 2 else v[g.args].prod(axis=1)
         return FORWARD[g.op](*(v[c] for c in g.columns), **g.params)
@@ -222,8 +251,9 @@ class TapeProgram:
     @staticmethod
     def _backward(g: _Group, v: np.ndarray, a: np.ndarray) -> None:
         seed = a[g.out]
-        if g.op == "add_n":
-            pulled = [seed] * len(g.columns)
+        if g.op == "dot":  # the partial of u_j·w_j in u_j is w_j, and in w_j is u_j
+            x = v[g.args] * seed[:, None, :]
+            pulled = [x[:, j + 1 - 2 * (j % 2)] for j in range(len(g.columns))]
         elif g.op == "mul_n":
             pulled = _product_partials(seed, [v[c] for c in g.columns], g.needs)
         else:
