@@ -24,6 +24,8 @@ from symgrad.errors import InputError
 __all__ = ["CsvError", "read_columns", "read_header", "sniff_delimiter"]
 
 DELIMITERS = (",", ";", "\t")
+#: Bytes of a file the compiled parser tries first, before it reads the whole file.
+PROBE = 1 << 16
 
 
 class CsvError(InputError):
@@ -97,16 +99,22 @@ def _plain(path, delimiter, header, names, index):
     """The columns by the compiled parser of plain decimals (``symgrad._csv_parse``), or ``None``."""
     from symgrad._csv_parse import parse_table
 
+    delim, ncols = ord(delimiter), len(header)
     try:
         with open(path, "rb") as handle:
-            data = handle.read()
+            head = handle.read(PROBE)
+            bom = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+            start = head.find(b"\n", bom)
+            if start < 0:
+                return None
+            # the first lines first: a file of 17-digit numbers is handed on at once
+            probe = head[: head.rfind(b"\n") + 1]
+            if not parse_table(np.frombuffer(probe, dtype=np.uint8), start + 1, delim, ncols)[2]:
+                return None
+            data = head + handle.read()
     except OSError:
         return None
-    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-    start = data.find(b"\n", start)
-    if start < 0:
-        return None
-    values, rows, ok = parse_table(np.frombuffer(data, dtype=np.uint8), start + 1, ord(delimiter), len(header))
+    values, rows, ok = parse_table(np.frombuffer(data, dtype=np.uint8), start + 1, delim, ncols)
     if not ok:
         return None
     table = values.reshape(rows, len(header))
