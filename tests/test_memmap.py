@@ -167,3 +167,10 @@ def test_curve_fit_matches_in_memory(arrays, maps, small_chunks):
     _close([got.stderr[a], got.stderr[c]], [ref.stderr[a], ref.stderr[c]], rtol=1e-10)
     _close(got.chisqr, ref.chisqr)
     np.testing.assert_allclose(got.residuals, ref.residuals, rtol=0, atol=1e-12 * np.abs(ref.residuals).max())
+
+
+def test_fit_newton_reads_the_chunked_hessian(objective, arrays, maps, small_chunks):
+    ref = sg.fit(objective, list(arrays), x0=[0.5, 0.5], optimizer=sg.optim.Newton(), epochs=8)
+    got = sg.fit(objective, list(maps), x0=[0.5, 0.5], optimizer=sg.optim.Newton(), epochs=8)
+    _close(got.x, ref.x, rtol=1e-10)
+    assert got.steps == ref.steps
