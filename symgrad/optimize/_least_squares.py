@@ -5,9 +5,11 @@ gives one residual per sample, ``r_j = r(p; d_j)``. Its Jacobian
 ``J[j, i] = dr_j/dp_i`` is derived symbolically and compiled once into fused loops
 over the data that read the parameters as scalars (``_ls_kernels``). Up to
 ``FACTOR_FROM`` samples the solver gets ``r`` and ``J``; from there on only the
-triangular factor of ``[J | r]``, built block by block on all threads, so ``J`` is
-never stored. The solver is :func:`symgrad.optimize._lm.lm_solve` (MINPACK's
-``lmder``), and the standard errors come from that triangular factor.
+triangular factor of ``[J | r]``, so ``J`` is never stored: a trial point costs one
+threaded pass summing ``[J | r]^T [J | r]``, whose Cholesky factor serves when the
+trial is accepted, and where ``J`` is too ill-conditioned for that, the blocked QR of
+``[J | r]``. The solver is :func:`symgrad.optimize._lm.lm_solve` (MINPACK's
+``lmder``), and the standard errors come from the blocked QR factor.
 """
 
 from __future__ import annotations
