@@ -48,7 +48,7 @@ FLAT = frozenset({"sign", "heaviside"})
 class _Group:
     """Nodes of one level and one primitive: ``v[out[r]] = op(v[args[r, 0]], ..., v[args[r, a-1]])``."""
 
-    __slots__ = ("op", "params", "out", "args", "columns", "unique", "needs")
+    __slots__ = ("op", "params", "out", "args", "columns", "unique", "needs", "direct")
 
     def __init__(self, op, params, out, args, wants):
         self.op, self.params, self.out, self.args = op, dict(params), out, args
@@ -58,7 +58,18 @@ class _Group:
         repeats = (ordered[1:] == ordered[:-1]).any(axis=0)
         leads = wants[args].any(axis=0)
         self.needs = [op not in FLAT and bool(w) for w in leads]
-        self.unique = [not r for r in repeats]
+        # a column whose slots repeat adds up its rows slot by slot: rows sorted by slot,
+        # then one sum per run of equal slots (``None``: no repeats, a plain add)
+        self.unique = [_runs(c) if r and n else None for r, n, c in zip(repeats, self.needs, self.columns)]
+        # a sum's columns whose slots are all distinct, added in one step: (columns, their partners, slots)
+        self.direct = None
+        if op == "dot":
+            cols = np.array([j for j, (n, r) in enumerate(zip(self.needs, repeats)) if n and not r], dtype=np.intp)
+            slots = args[:, cols]
+            if len(cols) > 2 and len(np.unique(slots)) == slots.size:
+                self.direct = (cols, cols + 1 - 2 * (cols % 2), slots)
+                for j in cols:
+                    self.needs[j] = False  # done by the one step
 
 
 class TapeProgram:
@@ -253,6 +264,9 @@ class TapeProgram:
         seed = a[g.out]
         if g.op == "dot":  # the partial of u_j·w_j in u_j is w_j, and in w_j is u_j
             x = v[g.args] * seed[:, None, :]
+            if g.direct is not None:
+                _, partners, slots = g.direct
+                a[slots] += x[:, partners]
             pulled = [x[:, j + 1 - 2 * (j % 2)] for j in range(len(g.columns))]
         elif g.op == "mul_n":
             pulled = _product_partials(seed, [v[c] for c in g.columns], g.needs)
@@ -264,10 +278,19 @@ class TapeProgram:
         for c, p, need, unique in zip(g.columns, pulled, g.needs, g.unique):
             if not need:
                 continue
-            if unique:
+            if unique is None:
                 a[c] += p
             else:
-                np.add.at(a, c, np.broadcast_to(p, seed.shape))
+                order, starts, slots = unique
+                a[slots] += np.add.reduceat(np.broadcast_to(p, seed.shape)[order], starts, axis=0)
+
+
+def _runs(column):
+    """``(order, starts, slots)``: the rows sorted by slot, where each slot's run starts, and the slots."""
+    order = np.argsort(column, kind="stable")
+    ordered = column[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    return order, starts, ordered[starts]
 
 
 def _product_partials(seed, x, needs):
