@@ -61,15 +61,14 @@ class _Group:
         # a column whose slots repeat adds up its rows slot by slot: rows sorted by slot,
         # then one sum per run of equal slots (``None``: no repeats, a plain add)
         self.unique = [_runs(c) if r and n else None for r, n, c in zip(repeats, self.needs, self.columns)]
-        # a sum's columns whose slots are all distinct, added in one step: (columns, their partners, slots)
+        # a sum's pulled-back terms go to their slots in one step: (partner slots, slots,
+        # and the sorted runs of the slots where some repeat)
         self.direct = None
         if op == "dot":
-            cols = np.array([j for j, (n, r) in enumerate(zip(self.needs, repeats)) if n and not r], dtype=np.intp)
+            cols = np.array([j for j, n in enumerate(self.needs) if n], dtype=np.intp)
             slots = args[:, cols]
-            if len(cols) > 2 and len(np.unique(slots)) == slots.size:
-                self.direct = (cols, cols + 1 - 2 * (cols % 2), slots)
-                for j in cols:
-                    self.needs[j] = False  # done by the one step
+            runs = None if len(np.unique(slots)) == slots.size else _runs(slots.ravel())
+            self.direct = (args[:, cols + 1 - 2 * (cols % 2)], slots, runs)
 
 
 class TapeProgram:
@@ -263,12 +262,15 @@ class TapeProgram:
     def _backward(g: _Group, v: np.ndarray, a: np.ndarray) -> None:
         seed = a[g.out]
         if g.op == "dot":  # the partial of u_j·w_j in u_j is w_j, and in w_j is u_j
-            x = v[g.args] * seed[:, None, :]
-            if g.direct is not None:
-                _, partners, slots = g.direct
-                a[slots] += x[:, partners]
-            pulled = [x[:, j + 1 - 2 * (j % 2)] for j in range(len(g.columns))]
-        elif g.op == "mul_n":
+            partners, slots, runs = g.direct
+            pulled = v[partners] * seed[:, None, :]
+            if runs is None:
+                a[slots] += pulled
+            else:
+                order, starts, targets = runs
+                a[targets] += np.add.reduceat(pulled.reshape(-1, seed.shape[1])[order], starts, axis=0)
+            return
+        if g.op == "mul_n":
             pulled = _product_partials(seed, [v[c] for c in g.columns], g.needs)
         else:
             ans = v[g.out]
