@@ -291,7 +291,7 @@ def _runs(column):
     """``(order, starts, slots)``: the rows sorted by slot, where each slot's run starts, and the slots."""
     order = np.argsort(column, kind="stable")
     ordered = column[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
     return order, starts, ordered[starts]
 
 
