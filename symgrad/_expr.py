@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 import sympy as sp
 from sympy.functions.elementary.piecewise import ExprCondPair
-from sympy.logic.boolalg import BooleanFalse, BooleanTrue
+from sympy.logic.boolalg import ITE, BooleanFalse, BooleanTrue
 
 from symgrad.errors import ExpressionTypeError, UnsupportedFunctionError
 
@@ -204,6 +204,8 @@ def shift_by_max(values) -> tuple[sp.Expr, list[sp.Expr]]:
 def canonicalize(expr: sp.Basic) -> sp.Basic:
     """Make the kink conventions explicit: ``Heaviside(z)`` -> ``Heaviside(z, 0)``.
 
+    An ``ITE`` (if-then-else of conditions) becomes ``And``/``Or``/``Not``.
+
     SymPy stores the one-argument ``Heaviside(z)`` as ``Heaviside(z, 1/2)``, so an
     explicit second argument of exactly 1/2 cannot be told apart from it and is read
     the same way; any other explicit second argument is kept.
@@ -213,7 +215,20 @@ def canonicalize(expr: sp.Basic) -> sp.Basic:
         for h in unique_nodes(expr)
         if isinstance(h, sp.Heaviside) and (len(h.args) == 1 or h.args[1] == sp.S.Half)
     }
-    return expr.xreplace(default) if default else expr
+    expr = expr.xreplace(default) if default else expr
+    if any(isinstance(node, ITE) for node in unique_nodes(expr)):
+        expr = expr.replace(lambda e: isinstance(e, ITE), _ite_as_and_or)
+    return expr
+
+
+def _ite_as_and_or(ite):
+    """``ITE(a, b, c)`` as ``(a & b) | (~a & c)``, conditions the printers know.
+
+    SymPy writes a comparison of a ``Piecewise`` (``Piecewise((y, y > 0), (x, True)) > 0``)
+    as an ``ITE`` of the comparisons of its branches.
+    """
+    a, b, c = ite.args
+    return sp.Or(sp.And(a, b), sp.And(sp.Not(a), c))
 
 
 def real_twins(symbols) -> dict:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sympy as sp
 
-from symgrad._expr import as_expr, as_symbols, check_supported, free_symbols, real_twins
+from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported, free_symbols, real_twins
 from symgrad.derive._program import Program, linearize, reverse
 
 __all__ = ["gradient", "jacobian", "hessian", "derive"]
 
 
 def _prepare(exprs, wrt, what):
-    exprs = [as_expr(e, what) for e in exprs]
+    exprs = [canonicalize(as_expr(e, what)) for e in exprs]
     wrt = as_symbols(wrt, "wrt")
     for e in exprs:
         check_supported(e, "symgrad.derive")

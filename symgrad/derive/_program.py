@@ -65,7 +65,8 @@ class Program:
         env: dict = {}
         for t, rhs in self.assignments:
             env[t] = _substitute(rhs, env)
-        return [out.xreplace(env) for out in self.outputs]
+        # a condition on a temporary that is a Piecewise comes back as SymPy's ITE
+        return [canonicalize(out.xreplace(env)) for out in self.outputs]
 
 
 #: Nodes in the arguments of a ``Max``/``Min`` from which ``expand`` leaves it unevaluated.
@@ -133,6 +134,45 @@ def _active(program: Program, wrt) -> set:
     return active
 
 
+def _branches(value) -> tuple | None:
+    """The ``(expression, condition)`` pairs of a selecting adjoint, or None.
+
+    An adjoint that is a ``Piecewise`` (or ``Heaviside(z, 0)``, the selector of
+    ``Max``/``Min``) with a zero branch is how a branch not taken passes nothing back.
+    """
+    if isinstance(value, sp.Heaviside):
+        return ((sp.S.One, value.args[0] > 0), (sp.S.Zero, True))
+    if isinstance(value, sp.Piecewise) and any(e == 0 for e, _ in value.args):
+        return tuple(value.args)
+    return None
+
+
+def _product(adjoint, d, branches):
+    """``adjoint * d`` that stays 0 where the adjoint is a selected 0 and ``d`` is not finite.
+
+    The untaken branch of ``Piecewise((p, c), (log(p), True))`` has adjoint 0, and
+    ``0 * (1/p)`` at ``p = 0`` would be NaN: the product is written inside the same
+    branches instead, so the 0 is selected, never multiplied. Conditions are copied,
+    never formed from adjoints, so derivatives of the result stay Piecewise of the
+    original conditions (no ``ITE`` when differentiated again).
+    """
+    if adjoint == 1:
+        return d
+    if d.is_Number:
+        return adjoint * d
+    local = _branches(d)
+    if local is not None:  # the local derivative selects: multiply inside its branches
+        return sp.Piecewise(*[(sp.S.Zero if e == 0 else adjoint * e, c) for e, c in local])
+    if branches is not None:  # in its taken branch a small adjoint is written out
+        pairs = [(sp.S.Zero if e == 0 else (e if _small(e) else adjoint) * d, c) for e, c in branches]
+        return sp.Piecewise(*pairs)
+    return adjoint * d
+
+
+def _small(e) -> bool:
+    return e.is_Atom or all(a.is_Atom for a in e.args)
+
+
 def reverse(program: Program, output: sp.Expr, wrt) -> tuple[list, list]:
     """Adjoint assignments and the gradient of ``output`` with respect to ``wrt``.
 
@@ -144,6 +184,7 @@ def reverse(program: Program, output: sp.Expr, wrt) -> tuple[list, list]:
     order.update({t: len(order) + i for i, (t, _) in enumerate(program.assignments)})
     contributions: dict = defaultdict(list)
     new: list = []
+    selections: dict = {}  # adjoint temporary -> the branches of its Piecewise value
 
     def total(terms):
         if not terms:
@@ -153,6 +194,9 @@ def reverse(program: Program, output: sp.Expr, wrt) -> tuple[list, list]:
             return value
         a = _temporary("a")
         new.append((a, value))
+        branches = _branches(value)
+        if branches is not None:
+            selections[a] = branches
         return a
 
     if output in active:
@@ -171,6 +215,6 @@ def reverse(program: Program, output: sp.Expr, wrt) -> tuple[list, list]:
             # local_derivative would scan every term for each term (quadratic)
             d = sp.S.One if flat_sum else local_derivative(rhs, s, t)
             if d != 0:
-                contributions[s].append(d if adjoint == 1 else adjoint * d)
+                contributions[s].append(_product(adjoint, d, selections.get(adjoint)))
     gradient = [total(contributions.get(w, [])) for w in wrt]
     return new, gradient

@@ -6,7 +6,6 @@ as its defect is fixed, so the mark (and the generator's exclusion in
 ``generated.py``) is then removed.
 """
 
-import pytest
 import sympy as sp
 
 import symgrad as sg
@@ -24,11 +23,18 @@ def test_gradient_of_a_piecewise_exponent_compiles():
         assert rel_error(got, g, m) <= TOLERANCE
 
 
-@pytest.mark.xfail(strict=True, reason="SymPy writes a Piecewise in a Piecewise condition as ITE; refused")
 def test_piecewise_in_a_condition_is_supported():
+    """Fixed: SymPy writes a comparison of a Piecewise as ITE, which was refused; it is
+    rewritten as And/Or/Not of the branches' comparisons."""
     expr = sp.Piecewise((x * y, sp.Piecewise((y, y > 0), (x, True)) > 0), (y, True))
     grad = sg.gradient(expr, [x, y])
     assert grad.subs({x: 1.5, y: 0.5}) == sp.Matrix([0.5, 1.5])
+    # the three regions: y > 0 and (y <= 0, x > 0) take x*y, (y <= 0, x <= 0) takes y
+    kernel = sg.compile(grad, [x, y])
+    objective = sg.Objective(expr, [x, y])
+    for point, exact in [((1.5, 0.5), [0.5, 1.5]), ((1.5, -0.5), [-0.5, 1.5]), ((-1.5, -0.5), [0.0, 1.0])]:
+        assert kernel(*point).tolist() == exact
+        assert objective.value_and_grad(list(point))[1].tolist() == exact
 
 
 def test_loops_engine_abs_of_a_symbolic_power():
@@ -43,8 +49,9 @@ def test_loops_engine_abs_of_a_symbolic_power():
     assert all(rel_error(g, exact["grad"][0], exact["grad_M"][0]) <= TOLERANCE for g in grad)
 
 
-@pytest.mark.xfail(strict=True, reason="the adjoint 0 of an untaken branch times log's derivative 1/0 is NaN")
 def test_a_branch_not_taken_passes_no_nan_back():
+    """Fixed: the adjoint 0 of an untaken branch times log's 1/0 was NaN; the product is now
+    written inside the branches, so the 0 is selected, never multiplied."""
     p1, p2 = sp.symbols("p1 p2")
     expr = sp.Piecewise((p2, p1 > 0), (sp.log(p2), True))
     assert sg.compile(sg.gradient(expr, [p1, p2]), [p1, p2])(1.0, 0.0).tolist() == [0.0, 1.0]
