@@ -87,3 +87,12 @@ def test_objective_errors_are_unchanged(rosenbrock):
     obj = sg.Objective((a * x - y) ** 2, [a], [x, y])
     with pytest.raises(InputError, match=r"expected 2 data column\(s\), one per data symbol \(x, y\); got 0"):
         obj.value_and_grad([1.0])
+
+
+def test_one_output_in_a_list_or_matrix_keeps_its_axis():
+    # api.md: a list of n expressions or an (n, 1) Matrix gives shape (n,), n = 1 included
+    x = sp.Symbol("x")
+    for expr in ([x**2], sp.Matrix([x**2])):
+        out = sg.compile(expr, [x])(3.0)
+        assert type(out) is np.ndarray and out.shape == (1,) and out.tolist() == [9.0]
+    assert sg.compile(sp.Matrix([[x, 2 * x]]), [x])(1.5).tolist() == [[1.5, 3.0]]

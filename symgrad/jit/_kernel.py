@@ -113,7 +113,7 @@ class Kernel:
             result = self.scalar(*values)
             if not self.shape:
                 return float(result)
-            return np.array(result) if len(self.shape) == 1 else np.array(result).reshape(self.shape)
+            return np.array(result, dtype=np.float64).reshape(self.shape)  # (1,) for one output too
         if len(values) != len(self.args):
             names = ", ".join(str(a) for a in self.args)
             raise TypeError(
