@@ -18,7 +18,8 @@ gradient of a dense layer (``sum_m W[k, m] * y[m]``, the weights contiguous in `
 reads a transposed copy of ``y`` so that its innermost loop runs over ``m`` rather
 than summing over samples.
 
-Index tables (slots whose indices are not affine) become module constants ``_T{n}``.
+Index tables (slots whose indices are not affine) become module constants ``_T{n}``,
+and the numbers that differ between the members of a family arrays ``_C{n}``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class _Writer:
         self.program = program
         self.block = block
         self.tables: dict = {}
+        self.numbers: dict = {}
         self.lines: list = []
 
     # -- index expressions ----------------------------------------------------------
@@ -56,6 +58,9 @@ class _Writer:
         """How a template reads ``slot`` inside the loop over samples."""
         if slot.source == "theta":
             return local  # hoisted out of the loop over samples
+        if slot.source == "const":  # numbers that differ between members
+            name = self.numbers.setdefault(slot.index.table, f"_C{len(self.numbers)}")
+            return f"{name}[_k * {length} + {m}]" if m is not None else f"{name}[_k]"
         ix = self.index(slot, length, m)
         return f"_X[{ix}, _s]" if slot.source == "data" else f"_v{slot.family}[{ix}, _s]"
 
@@ -291,6 +296,9 @@ def loops_source(program, what: str, kind: str = "vg", block: int = 64) -> Kerne
     tables = [
         f"{name} = np.array([{', '.join(map(str, values))}], dtype=np.int64)"
         for values, name in w.tables.items()
+    ] + [
+        f"{name} = np.array([{', '.join(repr(float(v)) for v in values)}])"
+        for values, name in w.numbers.items()
     ]
     text = _HEADER.format(what=what) + "".join(t + "\n" for t in tables) + ("\n\n" if tables else "")
     text += "\n".join(w.lines) + "\n"

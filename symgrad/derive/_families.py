@@ -47,12 +47,16 @@ R_MIN = 4
 T_MAX = 24
 
 _COMMUTATIVE = (sp.Add, sp.Mul, sp.Max, sp.Min)
+_LIFTED = (sp.Add, sp.Mul)  # whose numbers may differ between the members of a family
 _REDUCIBLE = {sp.Add: "add", sp.Max: "max", sp.Min: "min"}
 
 
 @dataclass(frozen=True)
 class IndexMap:
-    """Which element a slot reads: ``start + step*k + inner*m``, or ``table[k*length + m]``."""
+    """Which element a slot reads: ``start + step*k + inner*m``, or ``table[k*length + m]``.
+
+    For a number slot (``source == "const"``) ``table`` holds the numbers themselves.
+    """
 
     start: int = 0
     step: int = 0
@@ -178,14 +182,16 @@ class _Keys:
                 k = intern[t] = len(intern)
             return k
 
+        number = key_of(("number",))  # a coefficient or offset: read from a table
+
         for i, node in enumerate(g.nodes):
             leaf = g.leaf[i]
             if leaf is not None:
                 self.ckey[i] = self.key[i] = key_of(leaf if leaf[0] == "const" else (leaf[0],))
                 continue
             kids = g.children[i]
-            cks = [self.ckey[c] for c in kids]
             func = node.func
+            cks = [number if func in _LIFTED and _is_number(g, c) else self.ckey[c] for c in kids]
             order = sorted(range(len(kids)), key=cks.__getitem__) if func in _COMMUTATIVE else range(len(kids))
             run_key, run = None, ()
             is_expr = isinstance(node, sp.Expr) and not isinstance(node, ExprCondPair)
@@ -224,14 +230,15 @@ class _Walker:
             return leaf
         return ("value", self.family_of[c], self.position[c])
 
-    def inline(self, c, out: list, syms: list | None, prefix: str = "u"):
+    def inline(self, c, out: list, syms: list | None, prefix: str = "u", lifted: bool = False):
         """Walk child ``c``: append its slot targets to ``out``.
 
         With ``syms`` (a list), also build the template: a new real dummy per slot,
-        appended to ``syms``; without, only the targets are collected.
+        appended to ``syms``; without, only the targets are collected. ``lifted`` says
+        that ``c``'s parent is a sum or product, whose numbers are slots too.
         """
         leaf = self.g.leaf[c]
-        if leaf is not None and leaf[0] == "const":
+        if leaf is not None and leaf[0] == "const" and not (lifted and _is_number(self.g, c)):
             return leaf[1]
         if leaf is not None or self.k.own[c]:
             out.append(self.target(c))
@@ -239,8 +246,9 @@ class _Walker:
                 return None
             syms.append(sp.Dummy(f"{prefix}{len(syms)}", real=True))
             return syms[-1]
-        args = [self.inline(a, out, syms, prefix) for a in self.k.order[c]]
-        return self.g.nodes[c].func(*args) if syms is not None else None
+        func = self.g.nodes[c].func
+        args = [self.inline(a, out, syms, prefix, func in _LIFTED) for a in self.k.order[c]]
+        return func(*args) if syms is not None else None
 
 
 def _index_map(indices: np.ndarray, size: int, length: int) -> IndexMap:
@@ -262,6 +270,9 @@ def _slots(symbols, targets_by_member, size, length) -> tuple:
     for s, sym in enumerate(symbols):
         column = [t[s] for t in targets_by_member]
         source = column[0][0]
+        if source == "const":
+            slots.append(Slot(sym, source, -1, IndexMap(table=tuple(t[1] for t in column))))
+            continue
         family = column[0][1] if source == "value" else -1
         idx = np.array([t[2] if source == "value" else t[1] for t in column], dtype=np.int64)
         slots.append(Slot(sym, source, family, _index_map(idx, size, length)))
@@ -309,8 +320,9 @@ def _family(walker: _Walker, members: list, done: list) -> Family:
     rows = []
     for i in members:
         outer: list = []
+        lifted = g.nodes[i].func in _LIFTED
         for c in keys.order[i]:
-            walker.inline(c, outer, None)
+            walker.inline(c, outer, None, lifted=lifted)
         terms = []
         for c in keys.run[i]:
             t: list = []
@@ -328,20 +340,38 @@ def _family(walker: _Walker, members: list, done: list) -> Family:
     node = g.nodes[first]
     reduced = sp.Dummy("R", real=True) if keys.run[first] else None
     symbols: list = []
-    args = [walker.inline(c, [], symbols, "u") for c in keys.order[first]]
+    args = [walker.inline(c, [], symbols, "u", node.func in _LIFTED) for c in keys.order[first]]
     value = node.func(reduced, *args) if reduced is not None else node.func(*args)
-    slots = _slots(symbols, [r[0] for r in rows], size, 0)
+    value, slots = _fold_uniform(value, _slots(symbols, [r[0] for r in rows], size, 0))
     term, term_slots, length = None, (), 0
     if reduced is not None:
         length = len(rows[0][1])
         term_symbols: list = []
         term = walker.inline(rows[0][3][0], [], term_symbols, "w")
-        term_slots = _slots(term_symbols, [t for r in rows for t in r[1]], size, length)
+        term, term_slots = _fold_uniform(term, _slots(term_symbols, [t for r in rows for t in r[1]], size, length))
     family = Family(
         size, value, slots, _REDUCIBLE.get(node.func) if reduced is not None else None,
         length, term, term_slots, reduced,
     )
     return _differentiate(family, done)
+
+
+def _is_number(g: _Graph, c: int) -> bool:
+    return g.leaf[c] is not None and g.leaf[c][0] == "const" and g.nodes[c].is_Number
+
+
+def _fold_uniform(template, slots) -> tuple:
+    """Write the numbers every member shares into the template; keep the others as slots.
+
+    A number is a slot of the template (``source == "const"``, its values per member in
+    ``index.table``) only where the members differ: ``(x - k)**2`` for ``k < N`` is one
+    family reading ``k`` from a table, while a layer's shared constants stay literals.
+    """
+    uniform = {s.symbol: s.index.table[0] for s in slots
+               if s.source == "const" and len(set(s.index.table)) == 1}
+    if not uniform:
+        return template, slots
+    return template.xreplace(uniform), tuple(s for s in slots if s.symbol not in uniform)
 
 
 def _is_active(slot: Slot, done: list) -> bool:

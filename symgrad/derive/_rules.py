@@ -125,7 +125,52 @@ def real_diff(rhs: sp.Expr, s: sp.Symbol) -> sp.Expr:
     Every symbolic power goes by ``_Power``'s rule (exact limits at a zero base), and
     ``|u|`` and ``sign(u)`` of an argument SymPy cannot tell is real (``b**e``) by the
     real rules ``sign(u)·u'`` and 0, not the complex-plane forms with ``re``/``im``.
+
+    Sums, products, numeric powers and the elementary functions are differentiated
+    here by the sum, product, power and chain rules, once per distinct node; only other
+    nodes (``Max``, ``Min``, ``Piecewise``, symbolic powers, ...) go through SymPy's
+    ``diff``. Each ``diff`` call costs SymPy milliseconds of assumption queries, which
+    made the derivative of a sum of ``N`` terms take ``N`` such calls.
     """
+    return _chain(rhs, s, {})
+
+
+#: Functions whose derivative ``f'(u)`` is SymPy's ``fdiff`` (then times ``u'``).
+_ELEMENTARY = (
+    sp.exp, sp.log, sp.sin, sp.cos, sp.tan, sp.sinh, sp.cosh, sp.tanh,
+    sp.asin, sp.acos, sp.atan, sp.asinh, sp.acosh, sp.atanh,
+)
+
+
+def _chain(e: sp.Expr, s: sp.Symbol, memo: dict) -> sp.Expr:
+    """``d e / d s`` by the elementary rules, SymPy's ``diff`` for any other node."""
+    if e.is_Atom:
+        return sp.S.One if e == s else sp.S.Zero
+    if e in memo:
+        return memo[e]
+    if e.is_Add:
+        d = sp.Add(*[_chain(a, s, memo) for a in e.args])
+    elif e.is_Mul:
+        parts = [_chain(a, s, memo) for a in e.args]
+        d = sp.Add(*[
+            sp.Mul(*e.args[:i], di, *e.args[i + 1:]) for i, di in enumerate(parts) if di != 0
+        ])
+    elif e.is_Pow and e.exp.is_Number:
+        db = _chain(e.base, s, memo)
+        d = sp.S.Zero if db == 0 else e.exp * e.base ** (e.exp - 1) * db
+    elif isinstance(e, _ELEMENTARY) or (isinstance(e, sp.Abs) and e.args[0].is_extended_real):
+        du = _chain(e.args[0], s, memo)
+        d = sp.S.Zero if du == 0 else e.fdiff(1) * du
+    elif isinstance(e, (sp.sign, sp.Heaviside)) and e.args[0].is_extended_real:
+        d = sp.S.Zero  # a step: 0 wherever it is differentiable (symgrad's convention)
+    else:
+        d = _sympy_real_diff(e, s)
+    memo[e] = d
+    return d
+
+
+def _sympy_real_diff(rhs: sp.Expr, s: sp.Symbol) -> sp.Expr:
+    """SymPy's ``diff`` with symgrad's real rules for powers, ``|u|`` and ``sign(u)``."""
     unknown = any(_unknown_sign(a) for a in rhs.atoms(sp.Abs, sp.sign))
     powers = any(_symbolic_power(p) for p in rhs.atoms(sp.Pow))
     if not (unknown or powers):
