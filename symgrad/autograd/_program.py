@@ -52,23 +52,24 @@ class _Group:
 
     def __init__(self, op, params, out, args, wants):
         self.op, self.params, self.out, self.args = op, dict(params), out, args
-        self.columns = [np.ascontiguousarray(args[:, j]) for j in range(args.shape[1])]
-        # which argument columns lead to a parameter, and whether their slots repeat
-        ordered = np.sort(args, axis=0)
-        repeats = (ordered[1:] == ordered[:-1]).any(axis=0)
+        self.columns = [np.ascontiguousarray(c) for c in args.T] if op != "dot" or args.shape[1] == 2 else []
+        # which argument columns lead to a parameter
         leads = wants[args].any(axis=0)
         self.needs = [op not in FLAT and bool(w) for w in leads]
-        # a column whose slots repeat adds up its rows slot by slot: rows sorted by slot,
-        # then one sum per run of equal slots (``None``: no repeats, a plain add)
-        self.unique = [_runs(c) if r and n else None for r, n, c in zip(repeats, self.needs, self.columns)]
-        # a sum's pulled-back terms go to their slots in one step: (partner slots, slots,
-        # and the sorted runs of the slots where some repeat)
-        self.direct = None
+        self.unique, self.direct = [], None
         if op == "dot":
-            cols = np.array([j for j, n in enumerate(self.needs) if n], dtype=np.intp)
+            # a sum's pulled-back terms go to their slots in one step: (partner slots, slots,
+            # and the sorted runs of the slots where some repeat)
+            cols = np.flatnonzero(leads)
             slots = args[:, cols]
             runs = None if len(np.unique(slots)) == slots.size else _runs(slots.ravel())
             self.direct = (args[:, cols + 1 - 2 * (cols % 2)], slots, runs)
+            return
+        # a column whose slots repeat adds up its rows slot by slot: rows sorted by slot,
+        # then one sum per run of equal slots (``None``: no repeats, a plain add)
+        ordered = np.sort(args, axis=0)
+        repeats = (ordered[1:] == ordered[:-1]).any(axis=0)
+        self.unique = [_runs(c) if r and n else None for r, n, c in zip(repeats, self.needs, self.columns)]
 
 
 class TapeProgram:
