@@ -12,6 +12,9 @@ __all__ = [
     "UnsupportedFunctionError",
     "MissingSymbolError",
     "InputError",
+    "OptionError",
+    "OptionTypeError",
+    "UnknownNameError",
     "ParseError",
     "GradientMismatchError",
     "DomainError",
@@ -40,6 +43,28 @@ class MissingSymbolError(SymgradError, ValueError):
 
 class InputError(SymgradError, ValueError):
     """Numeric input (parameters, data columns) of the wrong shape, type or value."""
+
+
+class OptionError(SymgradError, ValueError):
+    """An argument or keyword value the function does not accept.
+
+    For example a count out of range, an unknown engine or format, a symbol listed
+    twice, or options that do not go together. Numeric data of the wrong shape or
+    value are an :class:`InputError` instead.
+    """
+
+
+class OptionTypeError(SymgradError, TypeError):
+    """An argument or keyword of the wrong type, where no SymPy expression was expected.
+
+    For example an optimizer that is not a ``GradientTransformation``, a learning rate
+    that is neither a number nor a schedule. A wrong type where an expression or a
+    symbol was expected is an :class:`ExpressionTypeError` instead.
+    """
+
+
+class UnknownNameError(SymgradError, KeyError):
+    """A name looked up (e.g. a node of a backprop graph) is not there; the message lists those that are."""
 
 
 class ParseError(SymgradError, ValueError):
