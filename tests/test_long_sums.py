@@ -48,6 +48,8 @@ def test_numbers_shared_by_every_member_stay_literals():
     r = 1.5 * data[:, None] - k[None, :]
     assert value == pytest.approx(np.mean(np.sum(3 * r**2, axis=1)), rel=1e-14)
     assert grad[0] == pytest.approx(np.mean(np.sum(6 * r * data[:, None], axis=1)), rel=1e-14)
+    # the Hessian of a loops-engine objective reads the columns as one matrix
+    assert obj.hessian([1.5], data)[0, 0] == pytest.approx(39 * 6 * np.mean(data**2), rel=1e-14)
 
 
 def test_a_sum_with_nothing_shared_keeps_the_straight_line_engine():

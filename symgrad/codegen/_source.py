@@ -313,7 +313,8 @@ def _vector_loop(body, results, names, source) -> list:
     accs = [f"_s{k}" for k in range(len(results))]
 
     def read(j, i):
-        return f"{source[j]}[{i}]" if source[j].startswith("_c") else f"{source[j]}{i}]"
+        # a hoisted column "_c0" is indexed; a row of the matrix layout "_cols[0, " is closed
+        return f"{source[j]}{i}]" if source[j].endswith(", ") else f"{source[j]}[{i}]"
 
     lines = [f"    _x = np.empty(({d}, {size}))"]
     lines += [f"    {a} = 0.0" for a in accs] + ["    _chk = 0.0"]
