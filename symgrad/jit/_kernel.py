@@ -113,6 +113,8 @@ class Kernel:
             result = self.scalar(*values)
             if not self.shape:
                 return float(result)
+            if self._size > 1 and len(self.shape) == 1:
+                return np.array(result)  # a tuple of floats: already the shape
             return np.array(result, dtype=np.float64).reshape(self.shape)  # (1,) for one output too
         if len(values) != len(self.args):
             names = ", ".join(str(a) for a in self.args)
