@@ -137,9 +137,9 @@ def _compiled(path, delimiter, header, names, index):
             frame = pd.read_csv(path, sep=delimiter, dtype={n: np.float64 for n in names}, na_filter=False,
                                 encoding="utf-8-sig", skip_blank_lines=True, engine="c")
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise ValueError(str(exc)) from None
+            raise CsvError(str(exc)) from None
         if frame.shape[1] != len(header):
-            raise ValueError("rows and header differ in length")
+            raise CsvError("rows and header differ in length")
         return {n: np.ascontiguousarray(frame[n].to_numpy(dtype=np.float64)) for n in names}
     # without usecols, loadtxt refuses rows of another length than the first
     with warnings.catch_warnings():
@@ -147,7 +147,7 @@ def _compiled(path, delimiter, header, names, index):
         table = np.loadtxt(path, dtype=np.float64, delimiter=delimiter, skiprows=1, ndmin=2,
                            encoding="utf-8-sig", comments=None, quotechar='"')
     if table.shape[1] != len(header):
-        raise ValueError("rows and header differ in length")
+        raise CsvError("rows and header differ in length")
     return {n: np.ascontiguousarray(table[:, k]) for n, k in zip(names, index)}
 
 

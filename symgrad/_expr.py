@@ -14,7 +14,7 @@ import sympy as sp
 from sympy.functions.elementary.piecewise import ExprCondPair
 from sympy.logic.boolalg import ITE, BooleanFalse, BooleanTrue
 
-from symgrad.errors import ExpressionTypeError, UnsupportedFunctionError
+from symgrad.errors import ExpressionTypeError, OptionError, UnsupportedFunctionError
 
 __all__ = [
     "SUPPORTED_FUNCTIONS",
@@ -119,7 +119,7 @@ def as_symbols(values, what: str = "wrt") -> tuple[sp.Symbol, ...]:
     seen = set()
     for s in out:
         if s in seen:
-            raise ValueError(f"{what} names the symbol {s} twice; each symbol may appear once.")
+            raise OptionError(f"{what} names the symbol {s} twice; each symbol may appear once.")
         seen.add(s)
     return out
 

@@ -19,6 +19,7 @@ __all__ = [
     "GradientMismatchError",
     "DomainError",
     "SymgradWarning",
+    "ClusterError",
 ]
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sympy as sp
+from symgrad.errors import OptionError
 
 __all__ = [
     "TestFunction",
@@ -216,5 +217,5 @@ def three_hump_camel() -> TestFunction:
 
 def _variables(n, least: int, name: str) -> tuple:
     if isinstance(n, bool) or not isinstance(n, int) or n < least:
-        raise ValueError(f"{name}(n) needs an int n >= {least}, got {n!r}.")
+        raise OptionError(f"{name}(n) needs an int n >= {least}, got {n!r}.")
     return sp.symbols(f"x1:{n + 1}")

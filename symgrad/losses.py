@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import sympy as sp
 
 from symgrad._expr import as_expr, shift_by_max, stable_log1p_exp
+from symgrad.errors import ExpressionTypeError, InputError, OptionError
 
 __all__ = ["mse", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy"]
 
@@ -121,12 +122,12 @@ def _is_list(value) -> bool:
 
 def _pair_of_lists(pred, target):
     if not (_is_list(pred) and _is_list(target)):
-        raise TypeError(
+        raise ExpressionTypeError(
             "give both arguments as lists of the same length, or both as single values; "
             f"got {type(pred).__name__} and {type(target).__name__}."
         )
     if len(pred) != len(target) or len(pred) == 0:
-        raise ValueError(
+        raise OptionError(
             f"the lists must have one non-zero length; got {len(pred)} and {len(target)} entries."
         )
     preds = [_term(p, f"pred[{i}]") for i, p in enumerate(pred)]
@@ -137,11 +138,11 @@ def _pair_of_lists(pred, target):
 def _term(value, what: str) -> sp.Expr:
     """An expression, or a finite real Python number turned into an exact one."""
     if isinstance(value, bool):
-        raise TypeError(f"{what} is a bool; give 0 or 1 if a number is meant.")
+        raise ExpressionTypeError(f"{what} is a bool; give 0 or 1 if a number is meant.")
     if isinstance(value, int):
         return sp.Integer(value)
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ValueError(f"{what} is {value}; a loss needs finite numbers.")
+            raise InputError(f"{what} is {value}; a loss needs finite numbers.")
         return sp.Float(value)
     return as_expr(value, what)

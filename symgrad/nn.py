@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 import sympy as sp
 
 from symgrad._expr import as_expr, shift_by_max, stable_log1p_exp
+from symgrad.errors import ExpressionTypeError, OptionError, OptionTypeError
 
 __all__ = [
     "relu",
@@ -340,21 +341,21 @@ def _shift_by_max(zs: list[sp.Expr]) -> list[sp.Expr]:
 
 def _expressions(values, what: str) -> list[sp.Expr]:
     if isinstance(values, (str, sp.Basic)) or not isinstance(values, Sequence):
-        raise TypeError(
+        raise ExpressionTypeError(
             f"{what} must be a list of SymPy expressions, got {type(values).__name__}."
         )
     if len(values) == 0:
-        raise ValueError(f"{what} is empty; give at least one expression.")
+        raise OptionError(f"{what} is empty; give at least one expression.")
     return [as_expr(v, f"{what}[{i}]") for i, v in enumerate(values)]
 
 
 def _grid(grid) -> list[list[sp.Expr]]:
     if isinstance(grid, (str, sp.Basic)) or not isinstance(grid, Sequence) or len(grid) == 0:
-        raise ValueError("grid must be a non-empty list of rows (lists of SymPy expressions).")
+        raise OptionError("grid must be a non-empty list of rows (lists of SymPy expressions).")
     rows = [_expressions(row, f"grid[{r}]") for r, row in enumerate(grid)]
     widths = {len(row) for row in rows}
     if len(widths) != 1:
-        raise ValueError(f"grid rows must all have one length, got lengths {sorted(widths)}.")
+        raise OptionError(f"grid rows must all have one length, got lengths {sorted(widths)}.")
     return rows
 
 
@@ -363,12 +364,12 @@ def _kernel_shape(shape) -> tuple[int, int]:
         return _positive_int(shape, "kernel_shape"), shape
     if isinstance(shape, Sequence) and len(shape) == 2:
         return _positive_int(shape[0], "kernel height"), _positive_int(shape[1], "kernel width")
-    raise ValueError(f"kernel_shape must be an int or a pair (height, width), got {shape!r}.")
+    raise OptionError(f"kernel_shape must be an int or a pair (height, width), got {shape!r}.")
 
 
 def _output_length(n: int, size: int, stride: int, padding: int, what: str, of: str) -> int:
     if size > n + 2 * padding:
-        raise ValueError(
+        raise OptionError(
             f"the {what} {size} is larger than the {n} {of} plus padding {padding} on each side."
         )
     return (n + 2 * padding - size) // stride + 1
@@ -376,13 +377,13 @@ def _output_length(n: int, size: int, stride: int, padding: int, what: str, of: 
 
 def _positive_int(value, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{what} must be a positive int, got {value!r}.")
+        raise OptionError(f"{what} must be a positive int, got {value!r}.")
     return value
 
 
 def _non_negative_int(value, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{what} must be a non-negative int, got {value!r}.")
+        raise OptionError(f"{what} must be a non-negative int, got {value!r}.")
     return value
 
 
@@ -390,7 +391,7 @@ def _activation(activation):
     if activation is None:
         return lambda z: z
     if not callable(activation):
-        raise TypeError(
+        raise OptionTypeError(
             f"activation must be a callable such as symgrad.nn.relu, or None; "
             f"got {type(activation).__name__}."
         )
@@ -399,7 +400,7 @@ def _activation(activation):
 
 def _layer_name(name) -> str:
     if not isinstance(name, str) or not _NAME.fullmatch(name) or _INDEX_SUFFIX.search(name):
-        raise ValueError(
+        raise OptionError(
             f"layer name must be an identifier starting with a letter and not ending in "
             f"_<digits> (so parameter names stay unambiguous), got {name!r}."
         )

@@ -20,7 +20,7 @@ from symgrad._chunked import ChunkedData, expand_frame, is_chunked
 from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported, unique_nodes
 from symgrad.codegen import BLOCK, loops_source, objective_source
 from symgrad.derive import derive, lift
-from symgrad.errors import InputError
+from symgrad.errors import InputError, OptionError
 from symgrad.jit import DEFAULT_OPTIONS, JitOptions, check_arguments, load_module, run_blocks
 
 __all__ = ["Objective", "Data"]
@@ -183,11 +183,11 @@ class Objective:
         self.data = as_symbols(data, "data")
         both = set(self.params) & set(self.data)
         if both:
-            raise ValueError(f"{', '.join(map(str, both))} cannot be both a parameter and a data symbol.")
+            raise OptionError(f"{', '.join(map(str, both))} cannot be both a parameter and a data symbol.")
         if not self.params:
-            raise ValueError("an Objective needs at least one parameter symbol in params.")
+            raise OptionError("an Objective needs at least one parameter symbol in params.")
         if engine not in _ENGINES:
-            raise ValueError(f"engine must be one of {', '.join(map(repr, _ENGINES))}; got {engine!r}.")
+            raise OptionError(f"engine must be one of {', '.join(map(repr, _ENGINES))}; got {engine!r}.")
         check_supported(expr, "symgrad.Objective")
         check_arguments([expr], self.params + self.data, "params + data")
         self.expr = expr
@@ -386,7 +386,7 @@ class Objective:
         """The Hessian ``∇²L(θ)``, an ``(n, n)`` symmetric array."""
         n = self._n
         if n * (n + 1) // 2 > HESSIAN_MAX:
-            raise ValueError(
+            raise InputError(
                 f"the Hessian of {n} parameters has {n * (n + 1) // 2:,} distinct entries; symgrad "
                 f"compiles Hessians as straight-line code, which is practical up to {HESSIAN_MAX:,} "
                 "entries (about 630 parameters). Use a first-order optimizer (sg.optim.Adam) or "

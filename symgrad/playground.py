@@ -29,6 +29,7 @@ import time
 
 import numpy as np
 import sympy as sp
+from symgrad.errors import OptionError
 
 __all__ = ["OPTIMIZERS", "PROBLEMS", "Playground", "line_fit"]
 
@@ -238,7 +239,7 @@ class Playground:
 
 def _known(name, options, what):
     if name not in options:
-        raise ValueError(f"unknown {what} {name!r}; choose one of: {', '.join(options)}")
+        raise OptionError(f"unknown {what} {name!r}; choose one of: {', '.join(options)}")
 
 
 def _widgets():

@@ -6,6 +6,7 @@ import sympy as sp
 
 from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported, free_symbols, real_twins
 from symgrad.derive._program import Program, linearize, reverse
+from symgrad.errors import OptionError
 
 __all__ = ["gradient", "jacobian", "hessian", "derive"]
 
@@ -50,7 +51,7 @@ def derive(exprs, wrt, inputs=(), order: int = 1) -> Program:
     outputs = list(program.outputs) + jac
     if order == 2:
         if len(exprs) != 1:
-            raise ValueError("second derivatives are derived for one scalar expression at a time")
+            raise OptionError("second derivatives are derived for one scalar expression at a time")
         first = Program(program.inputs, tuple(assignments), ())
         n = len(wrt_real)
         hess = [[None] * n for _ in range(n)]

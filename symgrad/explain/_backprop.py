@@ -18,7 +18,7 @@ from symgrad._expr import as_expr, canonicalize, check_supported
 from symgrad.check._domain import check_domain
 from symgrad.check._evaluate import evaluate
 from symgrad.derive._rules import local_derivative
-from symgrad.errors import InputError, MissingSymbolError
+from symgrad.errors import InputError, MissingSymbolError, UnknownNameError
 from symgrad.explain._graph import ACTIVATIONS, build_graph
 from symgrad.explain._layout import Layout, layout
 
@@ -115,7 +115,7 @@ class Backprop(BackpropDisplay):
         for n in self.nodes:
             if n.name == name:
                 return n
-        raise KeyError(f"no node {name!r}; the nodes are {', '.join(n.name for n in self.nodes)}")
+        raise UnknownNameError(f"no node {name!r}; the nodes are {', '.join(n.name for n in self.nodes)}")
 
     def layout(self) -> Layout:
         """Where to draw each node and edge, with few crossings (see :class:`Layout`)."""

@@ -11,7 +11,13 @@ import sympy as sp
 from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported, free_symbols, unique_nodes
 from symgrad.codegen import pointwise_source
 from symgrad.derive import derive
-from symgrad.errors import InputError, MissingSymbolError, UnsupportedFunctionError
+from symgrad.errors import (
+    InputError,
+    MissingSymbolError,
+    OptionError,
+    OptionTypeError,
+    UnsupportedFunctionError,
+)
 from symgrad.jit._cache import load_module
 from symgrad.jit._options import DEFAULT_OPTIONS, JitOptions
 
@@ -62,7 +68,7 @@ def _flatten(expr):
         return [as_expr(e, "expr entry") for e in expr], shape
     if isinstance(expr, (list, tuple)):
         if not expr:
-            raise ValueError("compile needs at least one expression; got an empty list.")
+            raise OptionError("compile needs at least one expression; got an empty list.")
         return [as_expr(e, f"expr[{i}]") for i, e in enumerate(expr)], (len(expr),)
     return [as_expr(expr)], ()
 
@@ -118,7 +124,7 @@ class Kernel:
             return np.array(result, dtype=np.float64).reshape(self.shape)  # (1,) for one output too
         if len(values) != len(self.args):
             names = ", ".join(str(a) for a in self.args)
-            raise TypeError(
+            raise OptionTypeError(
                 f"this kernel takes {len(self.args)} value(s), one per symbol of args ({names}); "
                 f"got {len(values)}."
             )

@@ -24,6 +24,7 @@ from symgrad.optimize._transforms import (
     scale_by_rss,
     trace,
 )
+from symgrad.errors import OptionError
 
 __all__ = ["Adagrad", "Adam", "AdamW", "GradientDescent", "RMSProp", "SGD"]
 
@@ -84,7 +85,7 @@ def SGD(lr=1e-3, momentum: float = 0.0, nesterov: bool = False, *, dampening: fl
     momentum = _number(momentum, "momentum", 0.0, 1.0)
     blocks = [trace(momentum, nesterov, dampening)] if momentum else []
     if nesterov and not momentum:
-        raise ValueError("Nesterov momentum requires a momentum > 0 (as in torch.optim.SGD)")
+        raise OptionError("Nesterov momentum requires a momentum > 0 (as in torch.optim.SGD)")
     text = f"SGD(lr={lr!r}, momentum={momentum}, nesterov={bool(nesterov)}"
     if dampening:
         text += f", dampening={dampening}"

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
+from symgrad.errors import OptionTypeError
 
 __all__ = [
     "EmptyState",
@@ -106,7 +107,7 @@ def chain(*transforms: GradientTransformation, description: str | None = None) -
     """
     for t in transforms:
         if not isinstance(t, GradientTransformation):
-            raise TypeError(
+            raise OptionTypeError(
                 f"chain takes GradientTransformation blocks (e.g. scale_by_adam()), "
                 f"got {type(t).__name__}"
             )

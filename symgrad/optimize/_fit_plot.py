@@ -8,6 +8,7 @@ sample index. matplotlib is optional and imported here only (``symgrad.plot``).
 from __future__ import annotations
 
 import numpy as np
+from symgrad.errors import OptionError
 
 __all__ = ["plot_fit"]
 
@@ -19,7 +20,7 @@ def plot_fit(result, path=None, dataset=None):
 
     spec = result.spec
     if spec is None:
-        raise ValueError("this FitResult holds no data (it was read from JSON without them); nothing to plot")
+        raise OptionError("this FitResult holds no data (it was read from JSON without them); nothing to plot")
     chosen = range(len(spec.datasets)) if dataset is None else [dataset]
     fig = _figure(6.4, 5.6)
     top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from symgrad.errors import InputError
+from symgrad.errors import InputError, OptionTypeError
 from symgrad.optimize._lm_step import dense_linearization, safe_norm
 
 __all__ = ["GRAM_TAU", "Linearization", "as_problem", "gram_factor", "norm"]
@@ -191,5 +191,5 @@ def as_problem(fun, n: int):
         return _Split(fun, n)
     if hasattr(fun, "residuals_and_jacobian"):
         return _Callable(fun.residuals_and_jacobian, n)
-    raise TypeError(f"lm_solve: fun must be a callable x -> (r, J) or an object with "
-                    f"residuals_and_jacobian(x), got {type(fun).__name__}")
+    raise OptionTypeError(f"lm_solve: fun must be a callable x -> (r, J) or an object with "
+                          f"residuals_and_jacobian(x), got {type(fun).__name__}")

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 from symgrad._chunked import fit_columns
-from symgrad.errors import InputError
+from symgrad.errors import InputError, OptionError, OptionTypeError
 from symgrad.optimize._base import Oracle
 from symgrad.optimize._checkpoint import data_digest, load_checkpoint, save_checkpoint
 from symgrad.optimize._divergence import Watch, not_finite_loss, not_finite_parameters
@@ -268,8 +268,8 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
     tol = check_tol(tol)
     columns = fit_columns(obj, columns)  # a Dask DataFrame: its columns by name (api.md section 10)
     if not isinstance(columns, (list, tuple)):
-        raise TypeError(f"columns must be a list or tuple with one array per data symbol "
-                        f"({', '.join(map(str, obj.data))}), got {type(columns).__name__}")
+        raise OptionTypeError(f"columns must be a list or tuple with one array per data symbol "
+                              f"({', '.join(map(str, obj.data))}), got {type(columns).__name__}")
     data = obj.prepare(*columns)
     n_samples = int(np.shape(columns[0])[0])
     if batch_size is not None:
@@ -277,8 +277,8 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
         if batch_size == n_samples:
             batch_size = None
     if opt.needs_oracle and batch_size is not None:
-        raise ValueError(f"{opt!r} evaluates the objective itself and works on the full data only; "
-                         f"pass batch_size=None")
+        raise OptionError(f"{opt!r} evaluates the objective itself and works on the full data only; "
+                          f"pass batch_size=None")
     symbols = tuple(obj.params)
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(len(symbols)) * 0.1 if x0 is None else check_x0(x0, len(symbols), symbols, "fit")

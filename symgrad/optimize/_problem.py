@@ -7,7 +7,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from symgrad.errors import InputError
+from symgrad.errors import InputError, OptionError, OptionTypeError
 from symgrad.optimize._alias import Adam
 from symgrad.optimize._base import GradientTransformation, Oracle
 
@@ -19,7 +19,7 @@ def default_optimizer(optimizer) -> GradientTransformation:
     if optimizer is None:
         return Adam(lr=0.01)
     if not isinstance(optimizer, GradientTransformation):
-        raise TypeError(
+        raise OptionTypeError(
             f"optimizer must be one of symgrad.optim (e.g. sg.optim.Adam(lr=0.01)) or a "
             f"GradientTransformation, got {type(optimizer).__name__}"
         )
@@ -39,9 +39,9 @@ def as_objective(objective, caller: str):
 
         return Objective(objective.expr, tuple(objective.symbols))
     if isinstance(objective, str):
-        raise TypeError(f"{caller} takes an sg.Objective, not a string; build one with "
-                        f"sg.Objective(sg.parse(text), params)")
-    raise TypeError(
+        raise OptionTypeError(f"{caller} takes an sg.Objective, not a string; build one with "
+                              f"sg.Objective(sg.parse(text), params)")
+    raise OptionTypeError(
         f"{caller} takes an sg.Objective (or, for minimize, a function of sg.functions or a "
         f"callable x -> (loss, gradient)), got {type(objective).__name__}"
     )
@@ -100,7 +100,7 @@ def check_x0(x0, n: int | None, symbols, caller: str) -> np.ndarray:
 
 def check_count(value, name: str, *, minimum: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        raise OptionError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
 
 
@@ -108,5 +108,5 @@ def check_tol(tol) -> float | None:
     if tol is None:
         return None
     if isinstance(tol, bool) or not isinstance(tol, Real) or not math.isfinite(tol) or tol < 0:
-        raise ValueError(f"tol must be None or a finite number >= 0, got {tol!r}")
+        raise OptionError(f"tol must be None or a finite number >= 0, got {tol!r}")
     return float(tol)

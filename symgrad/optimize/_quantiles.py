@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 import mpmath
+from symgrad.errors import InputError
 
 __all__ = ["normal_quantile", "student_t_quantile", "two_sided_normal_p"]
 
@@ -24,7 +25,7 @@ LARGE_DOF = 1000.0
 def _check_probability(p: float) -> float:
     p = float(p)
     if not 0.0 < p < 1.0:
-        raise ValueError(f"a probability strictly between 0 and 1 is needed, got {p!r}")
+        raise InputError(f"a probability strictly between 0 and 1 is needed, got {p!r}")
     return p
 
 
@@ -52,7 +53,7 @@ def student_t_quantile(p: float, dof: float) -> float:
     p = _check_probability(p)
     dof = float(dof)
     if not dof > 0:
-        raise ValueError(f"the t distribution needs dof > 0, got {dof!r}")
+        raise InputError(f"the t distribution needs dof > 0, got {dof!r}")
     if math.isinf(dof):
         return normal_quantile(p)
     if dof > LARGE_DOF:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from symgrad.errors import OptionError, OptionTypeError
 
 __all__ = [
     "constant_schedule",
@@ -21,7 +22,7 @@ def _check_positive(value, name: str, *, allow_zero: bool = False) -> float:
     value = float(value)
     if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         need = "non-negative" if allow_zero else "positive"
-        raise ValueError(f"{name} must be a finite {need} number, got {value!r}")
+        raise OptionError(f"{name} must be a finite {need} number, got {value!r}")
     return value
 
 
@@ -58,7 +59,7 @@ class step_schedule:  # noqa: N801
 
     def __post_init__(self):
         if int(self.step_size) != self.step_size or self.step_size < 1:
-            raise ValueError(f"step_size must be a positive integer, got {self.step_size!r}")
+            raise OptionError(f"step_size must be a positive integer, got {self.step_size!r}")
 
     def __call__(self, t: int) -> float:
         return self.init * self.gamma ** (t // self.step_size)
@@ -99,7 +100,7 @@ class cosine_schedule:  # noqa: N801
 
     def __post_init__(self):
         if int(self.decay_steps) != self.decay_steps or self.decay_steps < 1:
-            raise ValueError(f"decay_steps must be a positive integer, got {self.decay_steps!r}")
+            raise OptionError(f"decay_steps must be a positive integer, got {self.decay_steps!r}")
 
     def __call__(self, t: int) -> float:
         frac = min(t, self.decay_steps) / self.decay_steps
@@ -111,7 +112,7 @@ def as_schedule(lr, name: str = "lr"):
     if callable(lr):
         return lr
     if isinstance(lr, bool) or not isinstance(lr, (int, float)):
-        raise TypeError(
+        raise OptionTypeError(
             f"{name} must be a number or a schedule (a callable t -> float such as "
             f"cosine_schedule(0.1, 1000)), got {type(lr).__name__}"
         )

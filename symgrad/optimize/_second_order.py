@@ -32,6 +32,7 @@ import numpy as np
 from symgrad.optimize._base import GradientTransformation
 from symgrad.optimize._transforms import _number
 from symgrad.optimize._wolfe import strong_wolfe
+from symgrad.errors import OptionError
 
 __all__ = ["LBFGS", "LBFGSState", "Newton", "NewtonState"]
 
@@ -43,10 +44,10 @@ RUNNING, GRADIENT_TEST, REDUCTION_TEST = 0, 1, 2
 
 def _need(oracle, caller: str, hessian: bool = False):
     if oracle is None:
-        raise ValueError(f"{caller} evaluates the objective itself; run it with sg.minimize or full-batch sg.fit")
+        raise OptionError(f"{caller} evaluates the objective itself; run it with sg.minimize or full-batch sg.fit")
     if hessian and oracle.hessian is None:
-        raise ValueError(f"{caller} needs the exact Hessian: pass an sg.Objective (or a function of "
-                         f"sg.functions), not a plain callable")
+        raise OptionError(f"{caller} needs the exact Hessian: pass an sg.Objective (or a function of "
+                          f"sg.functions), not a plain callable")
 
 
 def _stop_message(state) -> str:
@@ -360,7 +361,7 @@ def LBFGS(memory: int = 10, *, gtol: float = 1e-10, factr: float = 1e4) -> Gradi
         (True, array([1., 1.]))
     """
     if isinstance(memory, bool) or not isinstance(memory, int) or memory < 1:
-        raise ValueError(f"memory must be a positive integer, got {memory!r}")
+        raise OptionError(f"memory must be a positive integer, got {memory!r}")
     gtol = _number(gtol, "gtol")
     factr = _number(factr, "factr")
 

@@ -19,6 +19,7 @@ from symgrad.optimize._base import EmptyState, GradientTransformation
 from symgrad.optimize import _plan
 from symgrad.optimize._plan import CompiledStep
 from symgrad.optimize._schedules import as_schedule
+from symgrad.errors import OptionError, OptionTypeError
 
 __all__ = [
     "ScaleByAdamState",
@@ -39,12 +40,12 @@ __all__ = [
 
 def _number(value, name: str, low: float = 0.0, high: float = math.inf, *, open_high=False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+        raise OptionTypeError(f"{name} must be a number, got {type(value).__name__}")
     value = float(value)
     too_high = value >= high if open_high else value > high
     if not math.isfinite(value) or value < low or too_high:
         bracket = ")" if open_high else "]"
-        raise ValueError(f"{name} must lie in [{low}, {high}{bracket}, got {value!r}")
+        raise OptionError(f"{name} must lie in [{low}, {high}{bracket}, got {value!r}")
     return value
 
 
@@ -308,7 +309,7 @@ def trace(decay: float, nesterov: bool = False, dampening: float = 0.0) -> Gradi
     dampening = _number(dampening, "dampening", 0.0, 1.0)
     nesterov = bool(nesterov)
     if nesterov and (decay <= 0 or dampening != 0):
-        raise ValueError("Nesterov momentum requires a momentum > 0 and zero dampening (as in torch.optim.SGD)")
+        raise OptionError("Nesterov momentum requires a momentum > 0 and zero dampening (as in torch.optim.SGD)")
 
     def init(x):
         return TraceState(0, np.zeros(np.shape(x)[0]))
@@ -366,7 +367,7 @@ def clip_by_global_norm(max_norm: float) -> GradientTransformation:
     """
     max_norm = _number(max_norm, "max_norm")
     if max_norm == 0:
-        raise ValueError("max_norm must be positive, got 0.0")
+        raise OptionError("max_norm must be positive, got 0.0")
 
     def init(x):
         return EmptyState()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from symgrad.plot._figure import finish, new_figure
+from symgrad.errors import InputError, MissingSymbolError, OptionError
 
 __all__ = ["Surface", "contour_paths", "loss_surface", "optimizer_path", "surface_of"]
 
@@ -92,19 +93,19 @@ def surface_of(function, data=None, wrt=None) -> Surface:
     if isinstance(function, Objective):
         symbols, expr, best = function.params, function.expr, None
         if bool(function.data) != (data is not None):
-            raise ValueError(
+            raise OptionError(
                 f"the objective has data symbols ({', '.join(map(str, function.data)) or 'none'}); "
                 + ("pass their columns as data=[...]" if function.data else "drop data=")
             )
         columns = list(data) if data is not None else []
         if len(columns) != len(function.data):
-            raise ValueError(f"data gives {len(columns)} columns for the {len(function.data)} data "
+            raise InputError(f"data gives {len(columns)} columns for the {len(function.data)} data "
                              f"symbols {', '.join(map(str, function.data))}")
         _two(symbols)
         return Surface(expr, symbols, function.data, columns, None, function)
     if data is not None:
-        raise ValueError("data= goes with an sg.Objective that has data symbols; build one with "
-                         "sg.Objective(expr, params, data=[...])")
+        raise OptionError("data= goes with an sg.Objective that has data symbols; build one with "
+                          "sg.Objective(expr, params, data=[...])")
     if hasattr(function, "expr") and hasattr(function, "symbols"):
         _two(function.symbols)
         return Surface(function.expr, function.symbols, best=getattr(function, "x_min", None))
@@ -115,15 +116,17 @@ def surface_of(function, data=None, wrt=None) -> Surface:
     _two(symbols)
     extra = expr.free_symbols - set(symbols)
     if extra:
-        raise ValueError(f"the function has symbols {', '.join(sorted(map(str, extra)))} beyond the axes "
-                         f"{', '.join(map(str, symbols))}; give them values, or use an sg.Objective with data")
+        raise MissingSymbolError(
+            f"the function has symbols {', '.join(sorted(map(str, extra)))} beyond the axes "
+            f"{', '.join(map(str, symbols))}; give them values, or use an sg.Objective with data"
+        )
     return Surface(expr, symbols)
 
 
 def _two(symbols):
     if len(symbols) != 2:
-        raise ValueError(f"a contour plot needs a function of 2 variables, got {len(symbols)}: "
-                         f"{', '.join(map(str, symbols))}")
+        raise OptionError(f"a contour plot needs a function of 2 variables, got {len(symbols)}: "
+                          f"{', '.join(map(str, symbols))}")
 
 
 def loss_surface(function, bounds, *, data=None, wrt=None, grid: int = GRID):

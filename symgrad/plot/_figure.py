@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import io
+from symgrad.errors import OptionError
 
 __all__ = ["display_format", "new_figure", "finish"]
 
@@ -38,7 +39,7 @@ def display_format(fmt: str | None = None) -> str:
     """
     if fmt is not None:
         if fmt not in ("png", "svg"):
-            raise ValueError(f"display_format takes 'png' or 'svg', got {fmt!r}")
+            raise OptionError(f"display_format takes 'png' or 'svg', got {fmt!r}")
         _FORMAT["value"] = fmt
     return _FORMAT["value"]
 

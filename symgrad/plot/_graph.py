@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from symgrad.explain import backprop
 from symgrad.plot._figure import finish, new_figure
+from symgrad.errors import OptionError
 
 __all__ = ["MAX_GRAPH_NODES", "expression_graph"]
 
@@ -46,8 +47,8 @@ def expression_graph(expr, at, *, path=None):
     """
     graph = backprop(expr, at)
     if len(graph.nodes) > MAX_GRAPH_NODES:
-        raise ValueError(f"the expression has {len(graph.nodes)} operations; expression_graph "
-                         f"draws at most {MAX_GRAPH_NODES} legibly")
+        raise OptionError(f"the expression has {len(graph.nodes)} operations; expression_graph "
+                          f"draws at most {MAX_GRAPH_NODES} legibly")
     from matplotlib.patches import FancyArrowPatch
     from matplotlib.path import Path
 
