@@ -21,7 +21,8 @@ from symgrad.derive import gradient, hessian, jacobian
 from symgrad.jit import Kernel, compile
 from symgrad.objective import Objective
 from symgrad.check import GradientCheck, check_gradient
-from symgrad.explain import Explanation, explain
+from symgrad.explain import Explanation
+from symgrad import explain  # the package module, callable as explain(expr, wrt)
 from symgrad.optimize import FitResult, LikelihoodReport, Result, curve_fit, fit, likelihood_report, minimize
 from symgrad import autograd, functions, losses, nn, optim
 

@@ -8,9 +8,15 @@ numbers reverse mode computes over the graph a learner draws (``z = w*x + b``,
 ``a = sigmoid(z)``, ``L``): the forward value and the backward adjoint of each node,
 and the local derivative on each edge. ``difference_quotients(expr, x, at)`` shows the
 derivative as the limit of ``(f(x + h) - f(x))/h``, against the exact one.
+
+The package is callable: ``symgrad.explain(expr, wrt)`` is ``explain(expr, wrt)``, while
+``import symgrad.explain`` still gives this module, with ``backprop`` and the rest.
 """
 
 from __future__ import annotations
+
+import sys
+import types
 
 import sympy as sp
 
@@ -70,3 +76,14 @@ def _explain_one(expr, x) -> Explanation:
     walker = Walker(x, expr)
     result = walker.d(expr, 0, walker.name)
     return Explanation(expr, x, tuple(walker.steps), result)
+
+
+class _CallableModule(types.ModuleType):
+    """The module ``symgrad.explain``, which is also the function :func:`explain` (api.md)."""
+
+    def __call__(self, expr, wrt):
+        """``explain(expr, wrt)``: derive step by step (see :func:`symgrad.explain.explain`)."""
+        return explain(expr, wrt)
+
+
+sys.modules[__name__].__class__ = _CallableModule
