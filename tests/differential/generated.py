@@ -20,13 +20,13 @@ bound ``M`` is at most ``COND_MAX`` times its size (or both are 0).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
 
-from oracle import OracleDomainError, derivatives
+from oracle import Derivatives, OracleDomainError
 
 PARAMS = sp.symbols("p0:4")
 DATA = sp.symbols("x0:3")
@@ -35,6 +35,11 @@ KINK_MARGIN = 1e-3
 COND_MAX = 1e4
 BIG = 1e8
 POINT_TRIES = 4
+#: Coordinates closer to 0 than this (Hypothesis likes 6.6e-226) are drawn as 0: the
+#: oracle's bounds follow SymPy's simplified trees, which cannot see an absorption
+#: that the caller's tree meets: d/dq exp(p)**q needs log(exp(p)), which is
+#: log(1.0) = 0 in float64 at p = 6.6e-226 but exactly p in SymPy's tree.
+TINY = 1e-6
 
 _UNARY_SMOOTH = [sp.exp, sp.sin, sp.cos, sp.tan, sp.atan, sp.sinh, sp.cosh, sp.tanh, sp.asinh]
 _SQUASHED = [sp.asin, sp.acos, sp.atanh]
@@ -134,6 +139,7 @@ class Case:
         params, data: tuples of symbols.
         point: dict symbol -> float (params and data).
         exact: ``oracle.derivatives(expr, params, point)`` (value, grad, hess and bounds).
+        oracle: the :class:`oracle.Derivatives` of ``expr`` (to evaluate more points).
     """
 
     expr: sp.Expr
@@ -141,6 +147,7 @@ class Case:
     data: tuple
     point: dict
     exact: dict
+    oracle: Derivatives = field(default=None, compare=False, repr=False)
 
     def __repr__(self):
         pt = ", ".join(f"{s}={v!r}" for s, v in self.point.items())
@@ -165,20 +172,30 @@ def acceptable(exact) -> bool:
 class Picker:
     """Choices for the generator, drawn by Hypothesis (so that failures shrink)."""
 
+    _STRATEGIES: dict = {}  # built once: a strategy per draw would cost more than the draw
+
     def __init__(self, draw):
         self.draw = draw
 
+    def _strategy(self, key, make):
+        got = self._STRATEGIES.get(key)
+        if got is None:
+            got = self._STRATEGIES[key] = make()
+        return got
+
     def integer(self, lo, hi):
-        return self.draw(st.integers(lo, hi))
+        return self.draw(self._strategy(("int", lo, hi), lambda: st.integers(lo, hi)))
 
     def choice(self, seq):
-        return self.draw(st.sampled_from(seq))
+        return seq[self.integer(0, len(seq) - 1)]
 
     def boolean(self):
-        return self.draw(st.booleans())
+        return self.draw(self._strategy("bool", st.booleans))
 
     def coordinate(self):
-        return self.draw(st.floats(-2.0, 2.0, allow_nan=False, allow_infinity=False, allow_subnormal=False))
+        """A float in [-2, 2]; magnitudes below ``TINY`` become 0 (see ``TINY``)."""
+        v = self.draw(self._strategy("float", lambda: st.floats(-2.0, 2.0, allow_nan=False, allow_infinity=False, allow_subnormal=False)))
+        return 0.0 if abs(v) < TINY else v
 
 
 class RandomPicker:
@@ -202,16 +219,18 @@ class RandomPicker:
         return float(self.rng.uniform(-2.0, 2.0))
 
 
-def good_point(pick, expr, params, symbols, order=2, fixed=None):
+def good_point(pick, expr, params, symbols, order=2, fixed=None, oracle=None):
     """Draw up to ``POINT_TRIES`` points; return ``(point, exact)`` for the first acceptable one, or None.
 
     ``fixed``: a dict of coordinates kept as given (only the others are drawn).
+    ``oracle``: the expression's :class:`oracle.Derivatives`, if already taken.
     """
     fixed = fixed or {}
+    oracle = oracle or Derivatives(expr, params, order)
     for _ in range(POINT_TRIES):
         point = {s: fixed[s] if s in fixed else pick.coordinate() for s in symbols}
         try:
-            exact = derivatives(expr, params, point, order=order)
+            exact = oracle.at(point)
         except (OracleDomainError, ZeroDivisionError, OverflowError):
             continue
         if acceptable(exact):
@@ -225,8 +244,11 @@ def _may_hold_ite(expr):
     return powers and expr.has(sp.Piecewise)
 
 
-def case(pick, order=2, max_params=4, max_data=3, depth=MAX_DEPTH, min_params=1):
-    """A :class:`Case`: an expression of 1-4 parameters and 0-3 data symbols at a good point."""
+def case(pick, order=2, max_params=4, max_data=3, depth=MAX_DEPTH, min_params=1, avoid=()):
+    """A :class:`Case`: an expression of 1-4 parameters and 0-3 data symbols at a good point.
+
+    ``avoid``: expressions not to return (drawn again before any derivative is taken).
+    """
     for _ in range(20):
         n = pick.integer(min_params, max_params)
         d = pick.integer(0, max_data)
@@ -235,16 +257,18 @@ def case(pick, order=2, max_params=4, max_data=3, depth=MAX_DEPTH, min_params=1)
         used = expr.free_symbols
         params = tuple(p for p in params if p in used)
         data = tuple(x for x in data if x in used)
-        if not params or _may_hold_ite(expr):
+        if not params or _may_hold_ite(expr) or expr in avoid:
             continue
-        got = good_point(pick, expr, params, params + data, order)
+        oracle = Derivatives(expr, params, order)
+        got = good_point(pick, expr, params, params + data, order, oracle=oracle)
         if got is not None:
-            return Case(expr, params, data, got[0], got[1])
+            return Case(expr, params, data, got[0], got[1], oracle)
     # a rare fall-back keeps generation total: a smooth expression valid everywhere
     p = PARAMS[0]
     expr = sp.sin(p) * sp.exp(-(p**2))
     point = {p: 0.5}
-    return Case(expr, (p,), (), point, derivatives(expr, (p,), point, order=order))
+    oracle = Derivatives(expr, (p,), order)
+    return Case(expr, (p,), (), point, oracle.at(point), oracle)
 
 
 @st.composite
@@ -262,4 +286,4 @@ def renamed(case: Case, tag: str) -> Case:
         tuple(mapping[s] for s in case.data),
         {mapping[s]: v for s, v in case.point.items()},
         case.exact,
-    )
+    )  # the oracle stays with the original symbols

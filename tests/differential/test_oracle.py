@@ -72,3 +72,16 @@ def test_rel_error_rules():
     assert rel_error(1.0, mpmath.mpf(1), 0) == 0.0
     assert rel_error(1.0 + 2.0**-52, mpmath.mpf(1), 0) == float("inf")
     assert rel_error(float("nan"), mpmath.mpf(1), 1) == float("inf")
+
+
+def test_kinks_of_the_callers_tree_count():
+    # Abs(p) is written p*sign(p) for SymPy's diff, which folds Max(p*sign(p), p*sign(p));
+    # the expression as written has a tie of Max at every point
+    assert derivatives(sp.Max(x * sp.sign(x), sp.Abs(x)), [x], {x: 0.5})["kinks"] == 0
+
+
+def test_a_simplified_derivative_still_has_a_rounding_scale():
+    # d log(exp(x))/dx is exactly 1 for real x, but is computed as exp(x) / exp(x)
+    d = derivatives(sp.log(sp.exp(x)), [x], {x: 1.65})
+    assert d["grad"] == [1] and d["grad_M"] == [1]
+    assert rel_error(1 - 2.0**-53, d["grad"][0], d["grad_M"][0]) <= TOLERANCE
