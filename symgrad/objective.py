@@ -16,6 +16,7 @@ import math
 import numpy as np
 import sympy as sp
 
+from symgrad._abbreviate import abbreviate
 from symgrad._chunked import ChunkedData, expand_frame, is_chunked
 from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported, unique_nodes
 from symgrad.codegen import BLOCK, loops_source, objective_source
@@ -35,6 +36,7 @@ LOOPS_FROM = 600
 LOOPS_GAIN = 4
 
 _ENGINES = ("auto", "scalar", "loops")
+REPR_SYMBOLS = 8  # a repr lists the symbols up to this many, and counts them past it
 
 #: Distinct Hessian entries compiled at most (about 630 parameters): the Hessian is
 #: straight-line code, and Numba compiles some hundred statements a second.
@@ -233,7 +235,12 @@ class Objective:
         return objective_source(program, self.params, self.data, outputs, what, kind=kind, columns=self._layout)
 
     def __repr__(self) -> str:
-        return f"Objective({self.expr}, params={list(self.params)}, data={list(self.data)})"
+        """The expression's first characters, the symbols (counted past a few), the engine."""
+        if len(self.params) + len(self.data) <= REPR_SYMBOLS:
+            symbols = f"params={list(self.params)}, data={list(self.data)}"
+        else:
+            symbols = f"{len(self.params)} params, {len(self.data)} data"
+        return f"Objective({abbreviate(self.expr)}, {symbols}, engine={self.engine!r})"
 
     @functools.cached_property
     def gradient_expr(self) -> sp.Matrix:
