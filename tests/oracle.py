@@ -65,6 +65,9 @@ TOLERANCE = 64 * UNIT_ROUNDOFF
 UNDERFLOW = 2.0**-1022
 #: an intermediate value above this overflows a float64 evaluation: the point is refused
 FLOAT64_LARGE = 1e300
+#: ... and a nonzero one below this underflows (cosh(490)**(-5/3) is 1e-353, and the
+#: gradient of cosh(E/p)**(-2/3) at p = 0.00555 computes it before a sinh(490) = 1e212)
+FLOAT64_SMALL = 1e-300
 
 
 class OracleDomainError(ValueError):
@@ -150,6 +153,8 @@ class _Evaluator:
                 raise OracleDomainError(f"{e} is not finite at the point")
             if abs(v) > FLOAT64_LARGE:
                 raise OracleDomainError(f"{e} overflows float64 at the point (an intermediate near {mpmath.nstr(v, 3)})")
+            if v and abs(v) < FLOAT64_SMALL:
+                raise OracleDomainError(f"{e} underflows float64 at the point (an intermediate near {mpmath.nstr(v, 3)})")
             self.memo[e] = got
         return got
 
@@ -258,6 +263,10 @@ class _Evaluator:
             mv = abs(n * b ** (n - 1)) * mb if mb else mpmath.mpf(0)
             return v, mv + max(1, math.ceil(math.log2(abs(n))) + (n < 0)) * abs(v)
         qv, mq = self(q)
+        if not mpmath.isint(qv):
+            # a fractional power is singular at a zero base (sqrt(u)' = 1/(2 sqrt(u))),
+            # even where the expression's own derivative is finite (u = x*sign(p) at x = 0)
+            self.kinks.append(b)
         if b < 0 and mpmath.isint(qv):
             v = b ** int(qv)  # a symbolic exponent that happens to be an integer
             return v, abs(qv * v / b) * mb + (2 + abs(qv * mpmath.log(-b))) * abs(v)

@@ -6,6 +6,7 @@ as its defect is fixed, so the mark (and the generator's exclusion in
 ``generated.py``) is then removed.
 """
 
+import pytest
 import sympy as sp
 
 import symgrad as sg
@@ -58,3 +59,41 @@ def test_a_branch_not_taken_passes_no_nan_back():
     assert sg.Objective(expr, [p1, p2]).value_and_grad([1.0, 0.0])[1].tolist() == [0.0, 1.0]
     # relu of a logarithm at x = 0: max(0, -inf) = 0, and no slope
     assert sg.compile(sg.gradient(sp.Max(0, sp.log(x)), [x]), [x])(0.0).tolist() == [0.0]
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="d/dp0 factors p0**(-5/3) out of the branches: NaN at p0 < 0 though the sin branch is taken")
+def test_a_factor_of_untaken_branches_passes_no_nan_back():
+    """Found by bench/differential.py (seed 7): the two first branches share the factor
+    p0**(-2/3), and the derivative writes -2/(3 p0**(5/3)) times a Piecewise of the
+    branches, outside them; at p0 < 0 the power is NaN and NaN * 0 is NaN, while the
+    branch taken (sin) does not depend on p0."""
+    p0, p1 = sp.symbols("p0 p1")
+    c = p1 * sp.exp(2)
+    expr = sp.Piecewise((p0 ** sp.Rational(-2, 3), c < sp.Rational(1, 2)), (c / p0 ** sp.Rational(2, 3), c < 2), (sp.sin(c), True))
+    at = (-1.25, 1.75)  # c = 12.9: the sin branch
+    exact = derivatives(expr, [p0, p1], {p0: at[0], p1: at[1]})
+    got = sg.compile(sg.gradient(expr, [p0, p1]), [p0, p1])(*at)
+    assert all(rel_error(g, e, m) <= TOLERANCE for g, e, m in zip(got, exact["grad"], exact["grad_M"]))
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="Max of two arguments equal on an interval: the tie rule gives slope 0 everywhere")
+def test_max_of_two_equal_functions_has_their_slope():
+    """Found by bench/differential.py (seed 7): Max(p*sign(p), Abs(p)) is |p| for every real
+    p, differentiable away from 0 with slope sign(p); the tie convention (0 at a tie,
+    so that relu'(0) = 0) meets a tie at every point and gives 0 in the closed form,
+    the kernels, the objective and the autograd engine. (The harness now counts the
+    kinks of the caller's tree, so such points are no longer drawn.)"""
+    p = sp.Symbol("p")
+    expr = sp.Max(p * sp.sign(p), sp.Abs(p))
+    assert sg.compile(sg.gradient(expr, [p]), [p])(0.5) == [1.0]
+    assert sg.autograd.grad(expr, [p], [0.5]).tolist() == [1.0]
+
+
+@pytest.mark.xfail(strict=True, raises=FloatingPointError, reason="autograd: the adjoint 1/(2 sqrt(0)) = inf meets d(x*sign(p))/dp = 0: NaN, raised")
+def test_autograd_zero_slope_into_a_singular_sqrt():
+    """Found by the default run: sqrt(x*sign(p)) at x = 0 does not depend on p (it is
+    0 for every p != 0), so d/dp = 0; the autograd engine multiplies sqrt's infinite
+    local derivative by the zero slope of x*sign(p) and gets NaN (the derive path
+    selects the 0)."""
+    p = sp.Symbol("p")
+    assert sg.autograd.grad(sp.sqrt(x * sp.sign(p)), [p], {p: 0.5, x: 0.0}).tolist() == [0.0]

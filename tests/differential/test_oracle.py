@@ -85,3 +85,9 @@ def test_a_simplified_derivative_still_has_a_rounding_scale():
     d = derivatives(sp.log(sp.exp(x)), [x], {x: 1.65})
     assert d["grad"] == [1] and d["grad_M"] == [1]
     assert rel_error(1 - 2.0**-53, d["grad"][0], d["grad_M"][0]) <= TOLERANCE
+
+
+def test_an_intermediate_below_the_float64_range_is_refused():
+    # d/dp cosh(E/p)**(-2/3) holds cosh(490)**(-5/3), about 1e-353, at p = 0.00555
+    with pytest.raises(OracleDomainError, match="underflows"):
+        derivatives(sp.cosh(sp.E / x) ** sp.Rational(-2, 3), [x], {x: 0.005548930709771138}, order=1)
