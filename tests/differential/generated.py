@@ -287,3 +287,8 @@ def renamed(case: Case, tag: str) -> Case:
         {mapping[s]: v for s, v in case.point.items()},
         case.exact,
     )  # the oracle stays with the original symbols
+
+
+def original(expr):
+    """The expression of a :func:`renamed` case with its symbols' names restored."""
+    return expr.xreplace({s: sp.Symbol(s.name.rsplit("_", 1)[0]) for s in expr.free_symbols})

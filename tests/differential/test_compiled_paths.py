@@ -23,7 +23,7 @@ import symgrad as sg
 from symgrad.jit import JitOptions
 from batches import columns, exact_mean, with_rows
 from compare import check_float, count
-from generated import Case, Picker, case, good_point
+from generated import Case, Picker, case, good_point, original
 
 SIZES = (1, 63, 64, 65, 300)
 SETTINGS = settings(
@@ -50,8 +50,8 @@ def check_kernel(terms):
     args = [s for c in cases for s in c.params + c.data]
     grads = [sg.gradient(c.expr, c.params) for c in cases]
     outputs = [c.expr for c in cases] + [g[i] for g in grads for i in range(g.shape[0])]
-    exact = [(c.exact["value"], c.exact["value_M"], f"value of {c}") for c in cases]
-    exact += [(c.exact["grad"][i], c.exact["grad_M"][i], f"d/d{p} of {c}") for c in cases for i, p in enumerate(c.params)]
+    exact = [(c.exact["value"], c.exact["value_M"], lambda c=c: f"value of {c}") for c in cases]
+    exact += [(c.exact["grad"][i], c.exact["grad_M"][i], lambda c=c, p=p: f"d/d{p} of {c}") for c in cases for i, p in enumerate(c.params)]
     kernel = sg.compile(outputs, args)
     point = {s: v for c in cases for s, v in c.point.items()}
     got = kernel(*[point[s] for s in args])
@@ -66,8 +66,8 @@ def check_kernel(terms):
     for g, (e, m, what) in zip(np.moveaxis(got, -1, 0), exact):
         for entry in g.ravel():
             check_float("sg.compile arrays", entry, e, m, what)
-    count("sg.compile", len(cases))
-    count("sg.compile arrays", len(cases))
+    count("sg.compile", len(cases), [original(c.expr) for c in cases])
+    count("sg.compile arrays", len(cases), [original(c.expr) for c in cases])
 
 
 def check_objective(terms, obj, sizes, indices, path):
@@ -78,19 +78,19 @@ def check_objective(terms, obj, sizes, indices, path):
         if not obj.data and n > 1:
             break
         v, vm, grad, hess = exact_mean(terms, range(n))
-        what = f"N={n} of sum of {[str(t.case.expr) for t in terms]}"
+        what = lambda n=n: f"N={n} of sum of {[str(t.case.expr) for t in terms]}"  # noqa: E731
         check_float(f"{path} .value", obj.value(theta, *cols), v, vm, what)
         got_v, got_g = obj.value_and_grad(theta, *cols)
         check_float(f"{path} .value_and_grad", got_v, v, vm, what)
         for p, g in zip(params, obj.grad(theta, *cols)):
-            check_float(f"{path} .grad", g, *grad[p], f"d/d{p}, {what}")
+            check_float(f"{path} .grad", g, *grad[p], lambda: f"d/d{p}, {what()}")
         for p, g in zip(params, got_g):
-            check_float(f"{path} .value_and_grad", g, *grad[p], f"d/d{p}, {what}")
+            check_float(f"{path} .value_and_grad", g, *grad[p], lambda: f"d/d{p}, {what()}")
         h = obj.hessian(theta, *cols)
         for i, p in enumerate(params):
             for j, q in enumerate(params):
                 if (p, q) in hess:
-                    check_float(f"{path} .hessian", h[i, j], *hess[(p, q)], f"d2/d{p}d{q}, {what}")
+                    check_float(f"{path} .hessian", h[i, j], *hess[(p, q)], lambda: f"d2/d{p}d{q}, {what()}")
                 else:
                     assert h[i, j] == 0, f"{path} .hessian: d2/d{p}d{q} of separate cases is {h[i, j]}"
     if obj.data:
@@ -101,7 +101,7 @@ def check_objective(terms, obj, sizes, indices, path):
         check_float(f"{path} batch", obj.batch_value(theta, data, indices), v, vm, f"indices {indices.tolist()}")
         for p, g in zip(params, got_g):
             check_float(f"{path} batch", g, *grad[p], f"d/d{p}, indices {indices.tolist()}")
-    count(f"{path} (value, grad, hessian x N)", len(terms))
+    count(f"{path} (value, grad, hessian x N)", len(terms), {original(t.case.expr) for t in terms})
 
 
 @SETTINGS
@@ -120,9 +120,9 @@ def test_kernel_objective_and_check(batch):
     symbols = first.params + first.data
     report = sg.check_gradient(first.expr, list(symbols), [first.point[s] for s in symbols])
     for i, p in enumerate(first.params):
-        check_float("check_gradient .symbolic", report.symbolic[i], first.exact["grad"][i], first.exact["grad_M"][i], f"d/d{p} of {first}")
-        check_float("check_gradient .autograd", report.autograd[i], first.exact["grad"][i], first.exact["grad_M"][i], f"d/d{p} of {first}")
-    count("check_gradient", 1)
+        check_float("check_gradient .symbolic", report.symbolic[i], first.exact["grad"][i], first.exact["grad_M"][i], lambda: f"d/d{p} of {first}")
+        check_float("check_gradient .autograd", report.autograd[i], first.exact["grad"][i], first.exact["grad_M"][i], lambda: f"d/d{p} of {first}")
+    count("check_gradient", 1, [original(first.expr)])
 
 
 def _abs_of_symbolic_power(expr):
