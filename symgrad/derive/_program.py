@@ -135,26 +135,57 @@ def _active(program: Program, wrt) -> set:
 
 
 def _branches(value) -> tuple | None:
-    """The ``(expression, condition)`` pairs of a selecting adjoint, or None.
+    """The ``(expression, condition)`` pairs of a selecting term, or None.
 
-    An adjoint that is a ``Piecewise`` (or ``Heaviside(z, 0)``, the selector of
-    ``Max``/``Min``) with a zero branch is how a branch not taken passes nothing back.
+    A term that is a ``Piecewise`` with a zero branch (or ``Heaviside(z, 0)``, the
+    selector of ``Max``/``Min``, or either times a factor) is how a branch not taken
+    passes nothing back.
     """
     if isinstance(value, sp.Heaviside):
         return ((sp.S.One, value.args[0] > 0), (sp.S.Zero, True))
     if isinstance(value, sp.Piecewise) and any(e == 0 for e, _ in value.args):
         return tuple(value.args)
+    if value.is_Mul:
+        selecting = [a for a in value.args if isinstance(a, (sp.Piecewise, sp.Heaviside))]
+        if len(selecting) == 1:
+            inner = _branches(selecting[0])
+            if inner is not None:
+                factor = sp.Mul(*[a for a in value.args if a is not selecting[0]])
+                return tuple((sp.S.Zero if e == 0 else factor * e, c) for e, c in inner)
     return None
 
 
-def _product(adjoint, d, branches):
+def _selection(value) -> tuple | None:
+    """``(branches of each selecting term, the other terms)`` of an adjoint, or None."""
+    terms = value.args if value.is_Add else (value,)
+    picked, rest = [], []
+    for term in terms:
+        branches = _branches(term)
+        if branches is None:
+            rest.append(term)
+        else:
+            picked.append(branches)
+    return (tuple(picked), sp.Add(*rest)) if picked else None
+
+
+def _finite(d, inputs) -> bool:
+    """Whether ``d`` is a product of numbers and inputs (finite: inputs are checked)."""
+    if d.is_Number or d in inputs:
+        return True
+    if d.is_Mul:
+        return all(_finite(a, inputs) for a in d.args)
+    return d.is_Pow and d.exp.is_Integer and d.exp > 0 and _finite(d.base, inputs)
+
+
+def _product(adjoint, d, selection, name):
     """``adjoint * d`` that stays 0 where the adjoint is a selected 0 and ``d`` is not finite.
 
     The untaken branch of ``Piecewise((p, c), (log(p), True))`` has adjoint 0, and
     ``0 * (1/p)`` at ``p = 0`` would be NaN: the product is written inside the same
-    branches instead, so the 0 is selected, never multiplied. Conditions are copied,
-    never formed from adjoints, so derivatives of the result stay Piecewise of the
-    original conditions (no ``ITE`` when differentiated again).
+    branches instead (term by term for a sum of such adjoints), so the 0 is selected,
+    never multiplied. Conditions are copied, never formed from adjoints, so derivatives
+    of the result stay Piecewise of the original conditions (no ``ITE`` when
+    differentiated again). ``name`` gives a large branch expression a temporary.
     """
     if adjoint == 1:
         return d
@@ -163,14 +194,29 @@ def _product(adjoint, d, branches):
     local = _branches(d)
     if local is not None:  # the local derivative selects: multiply inside its branches
         return sp.Piecewise(*[(sp.S.Zero if e == 0 else adjoint * e, c) for e, c in local])
-    if branches is not None:  # in its taken branch a small adjoint is written out
-        pairs = [(sp.S.Zero if e == 0 else (e if _small(e) else adjoint) * d, c) for e, c in branches]
-        return sp.Piecewise(*pairs)
-    return adjoint * d
+    if selection is None or _finite(d, name.inputs):
+        return adjoint * d
+    picked, rest = selection
+    parts = [
+        sp.Piecewise(*[(sp.S.Zero if e == 0 else name(e) * d, c) for e, c in branches])
+        for branches in picked
+    ]
+    return sp.Add(*parts, name(rest) * d if rest != 0 else sp.S.Zero)
 
 
-def _small(e) -> bool:
-    return e.is_Atom or all(a.is_Atom for a in e.args)
+class _Names:
+    """Temporaries for the branch expressions a guarded product writes out."""
+
+    def __init__(self, new: list, inputs):
+        self.new, self.inputs, self.memo = new, frozenset(inputs), {}
+
+    def __call__(self, e):
+        if e.is_Atom or all(a.is_Atom for a in e.args):
+            return e
+        if e not in self.memo:
+            self.memo[e] = _temporary("a")
+            self.new.append((self.memo[e], e))
+        return self.memo[e]
 
 
 def reverse(program: Program, output: sp.Expr, wrt) -> tuple[list, list]:
@@ -184,7 +230,8 @@ def reverse(program: Program, output: sp.Expr, wrt) -> tuple[list, list]:
     order.update({t: len(order) + i for i, (t, _) in enumerate(program.assignments)})
     contributions: dict = defaultdict(list)
     new: list = []
-    selections: dict = {}  # adjoint temporary -> the branches of its Piecewise value
+    selections: dict = {}  # adjoint temporary -> its selecting terms (see _selection)
+    name = _Names(new, program.inputs)
 
     def total(terms):
         if not terms:
@@ -194,9 +241,9 @@ def reverse(program: Program, output: sp.Expr, wrt) -> tuple[list, list]:
             return value
         a = _temporary("a")
         new.append((a, value))
-        branches = _branches(value)
-        if branches is not None:
-            selections[a] = branches
+        selection = _selection(value)
+        if selection is not None:
+            selections[a] = selection
         return a
 
     if output in active:
@@ -215,6 +262,6 @@ def reverse(program: Program, output: sp.Expr, wrt) -> tuple[list, list]:
             # local_derivative would scan every term for each term (quadratic)
             d = sp.S.One if flat_sum else local_derivative(rhs, s, t)
             if d != 0:
-                contributions[s].append(_product(adjoint, d, selections.get(adjoint)))
+                contributions[s].append(_product(adjoint, d, selections.get(adjoint), name))
     gradient = [total(contributions.get(w, [])) for w in wrt]
     return new, gradient
