@@ -1,4 +1,4 @@
-"""Two thousand generated expressions through the symbolic paths, against the oracle.
+"""The bulk of the generated expressions, through the symbolic paths, against the oracle.
 
 The paths whose cost per expression is a few milliseconds take the bulk of the
 generated expressions (the compiled paths, where Numba's compile time grows with
@@ -15,7 +15,8 @@ Every ``EXPLAIN_EVERY``-th case also goes through ``sg.explain``, whose results 
 be the same closed forms. The Hessian, ``sg.jacobian``, the kernels and the
 objectives are compared on fewer expressions (``test_symbolic_paths``,
 ``test_compiled_paths``); the run prints how many distinct expressions each path
-compared.
+compared (559 here: Hypothesis's examples repeat expressions across batches, see
+docs/numerics.md).
 """
 
 from hypothesis import HealthCheck, given, settings
