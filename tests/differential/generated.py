@@ -238,12 +238,6 @@ def good_point(pick, expr, params, symbols, order=2, fixed=None, oracle=None):
     return None
 
 
-def _may_hold_ite(expr):
-    """A symbolic power together with a Piecewise: its gradient may hold an ITE (known defect)."""
-    powers = any(p.is_Pow and not p.exp.is_Number for p in expr.atoms(sp.Pow))
-    return powers and expr.has(sp.Piecewise)
-
-
 def case(pick, order=2, max_params=4, max_data=3, depth=MAX_DEPTH, min_params=1, avoid=()):
     """A :class:`Case`: an expression of 1-4 parameters and 0-3 data symbols at a good point.
 
@@ -257,7 +251,7 @@ def case(pick, order=2, max_params=4, max_data=3, depth=MAX_DEPTH, min_params=1,
         used = expr.free_symbols
         params = tuple(p for p in params if p in used)
         data = tuple(x for x in data if x in used)
-        if not params or _may_hold_ite(expr) or expr in avoid:
+        if not params or expr in avoid:
             continue
         oracle = Derivatives(expr, params, order)
         got = good_point(pick, expr, params, params + data, order, oracle=oracle)
