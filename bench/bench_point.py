@@ -20,12 +20,8 @@ import numpy as np
 import sympy as sp
 
 import symgrad as sg
-
-
-@numba.njit(cache=False)
-def xy_tuple(x, y):
-    s = np.sin(y)
-    return x * x * s, 2.0 * x * s, x * x * np.cos(y)
+from bench_core import hand_rosen as rosenbrock_value_and_grad
+from bench_core import hand_xy as xy_tuple
 
 
 @numba.njit(cache=False)
@@ -46,20 +42,6 @@ def xy_value_and_grad(theta):
     g[0] = 2.0 * x * s
     g[1] = x * x * np.cos(y)
     return x * x * s, g
-
-
-@numba.njit(cache=False)
-def rosenbrock_value_and_grad(theta):
-    n = theta.shape[0]
-    g = np.zeros(n)
-    f = 0.0
-    for i in range(n - 1):
-        a = theta[i + 1] - theta[i] * theta[i]
-        b = 1.0 - theta[i]
-        f += 100.0 * a * a + b * b
-        g[i] += -400.0 * theta[i] * a - 2.0 * b
-        g[i + 1] += 200.0 * a
-    return f, g
 
 
 def medians(candidates, rounds, seconds=0.02):
