@@ -10,6 +10,8 @@ import sympy as sp
 
 import symgrad as sg
 from symgrad.errors import ClusterError, InputError
+import chunked_case
+from chunked_case import N, x, y
 
 dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
@@ -17,8 +19,7 @@ dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 pd = pytest.importorskip("pandas")
 
-w, b, x, y = sp.symbols("w b x y")
-N, CHUNK = 20_000, 4096
+CHUNK = 4096
 
 
 @pytest.fixture(scope="module")
@@ -35,15 +36,12 @@ def client():
 
 @pytest.fixture(scope="module")
 def objective():
-    # the expression of tests/test_memmap.py: its kernels come from the disk cache
-    return sg.Objective((w * x + b - y) ** 2 + sp.log(1 + (w * x) ** 2), [w, b], data=[x, y])
+    return chunked_case.objective()
 
 
 @pytest.fixture(scope="module")
 def arrays():
-    rng = np.random.default_rng(7)
-    xs = rng.uniform(-2, 3, N)
-    return xs, 1.5 * xs - 0.5 + rng.normal(0, 0.3, N)
+    return chunked_case.arrays()
 
 
 def _dask(arrays):

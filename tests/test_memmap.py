@@ -10,22 +10,21 @@ import sympy as sp
 import symgrad as sg
 import symgrad._chunked as chunked
 from symgrad.errors import InputError
+import chunked_case
+from chunked_case import N, b, w, x, y
 
-w, b, x, y = sp.symbols("w b x y")
-N = 20_000
+
 CHUNK = 4096  # many chunks, the last one short
 
 
 @pytest.fixture(scope="module")
 def objective():
-    return sg.Objective((w * x + b - y) ** 2 + sp.log(1 + (w * x) ** 2), [w, b], data=[x, y])
+    return chunked_case.objective()
 
 
 @pytest.fixture(scope="module")
 def arrays():
-    rng = np.random.default_rng(7)
-    xs = rng.uniform(-2, 3, N)
-    return xs, 1.5 * xs - 0.5 + rng.normal(0, 0.3, N)
+    return chunked_case.arrays()
 
 
 @pytest.fixture()
