@@ -210,15 +210,13 @@ def canonicalize(expr: sp.Basic) -> sp.Basic:
     explicit second argument of exactly 1/2 cannot be told apart from it and is read
     the same way; any other explicit second argument is kept.
     """
-    default = {
-        h: sp.Heaviside(h.args[0], 0)
-        for h in unique_nodes(expr)
-        if isinstance(h, sp.Heaviside) and (len(h.args) == 1 or h.args[1] == sp.S.Half)
-    }
+    default, ite = {}, False
+    for node in unique_nodes(expr):  # one walk for both rewrites
+        if isinstance(node, sp.Heaviside) and (len(node.args) == 1 or node.args[1] == sp.S.Half):
+            default[node] = sp.Heaviside(node.args[0], 0)
+        ite = ite or isinstance(node, ITE)
     expr = expr.xreplace(default) if default else expr
-    if any(isinstance(node, ITE) for node in unique_nodes(expr)):
-        expr = expr.replace(lambda e: isinstance(e, ITE), _ite_as_and_or)
-    return expr
+    return expr.replace(lambda e: isinstance(e, ITE), _ite_as_and_or) if ite else expr
 
 
 def _ite_as_and_or(ite):
