@@ -193,7 +193,10 @@ def _product(adjoint, d, selection, name):
         return adjoint * d
     local = _branches(d)
     if local is not None:  # the local derivative selects: multiply inside its branches
-        return sp.Piecewise(*[(sp.S.Zero if e == 0 else adjoint * e, c) for e, c in local])
+        # (each taken branch meets the adjoint's own selection: b**e's d/de is
+        # Piecewise((0, Eq(b, 0)), (b**e*log(b), True)), not finite where the adjoint
+        # selects 0 for a negative b)
+        return sp.Piecewise(*[(sp.S.Zero if e == 0 else _product(adjoint, e, selection, name), c) for e, c in local])
     if selection is None or _finite(d, name.inputs):
         return adjoint * d
     picked, rest = selection

@@ -99,3 +99,20 @@ def test_autograd_zero_slope_into_a_singular_sqrt():
     selects the 0)."""
     p = sp.Symbol("p")
     assert sg.autograd.grad(sp.sqrt(x * sp.sign(p)), [p], {p: 0.5, x: 0.0}).tolist() == [0.0]
+
+
+def test_a_symbolic_power_in_an_untaken_branch_passes_no_nan_back():
+    """Found by the seeded batches of the default run (seed 1277846232547), fixed: d/de of
+    b**e is Piecewise((0, Eq(b, 0)), (b**e*log(b), True)), which selects; the product
+    with an adjoint that itself selects 0 (the branch p0 > 0 is not taken) was written
+    as the adjoint times log(p0) inside that one Piecewise, NaN at p0 < 0 while the
+    taken branch does not depend on p0 through the power."""
+    p0, p1 = sp.symbols("p0 p1")
+    u = sp.tanh(sp.Min(-3 * p0, p0)) + 2
+    expr = sp.Piecewise((p0**u, p0 > 0), (p1**u, True))
+    at = (-0.4269198156257108, 1.1149395385536853)
+    exact = derivatives(expr, [p0, p1], {p0: at[0], p1: at[1]})
+    got = sg.compile(sg.gradient(expr, [p0, p1]), [p0, p1])(*at)
+    assert all(rel_error(g, e, m) <= TOLERANCE for g, e, m in zip(got, exact["grad"], exact["grad_M"]))
+    _, got = sg.Objective(expr, [p0, p1]).value_and_grad(list(at))
+    assert all(rel_error(g, e, m) <= TOLERANCE for g, e, m in zip(got, exact["grad"], exact["grad_M"]))
