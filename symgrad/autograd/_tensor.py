@@ -122,6 +122,14 @@ class Tensor:
                     f"got {seed.shape}."
                 )
         grads = {id(self): seed}
+        # IEEE arithmetic inside the pass, no warnings: an infinite adjoint (sqrt at 0)
+        # times a zero slope is NaN in an intermediate that a zero local derivative
+        # further down absorbs (sqrt(x*sign(p)) at x = 0: d/dp = 0 through sign' = 0);
+        # a NaN that reaches a gradient is the caller's to see
+        with np.errstate(all="ignore"):
+            self._reverse(grads)
+
+    def _reverse(self, grads):
         for node in reversed(_topological_order(self)):
             g = grads.pop(id(node), None)
             if g is None:

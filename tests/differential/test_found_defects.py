@@ -91,12 +91,13 @@ def test_max_of_two_equal_functions_has_their_slope():
     assert sg.autograd.grad(expr, [p], [0.5]).tolist() == [1.0]
 
 
-@pytest.mark.xfail(strict=True, raises=FloatingPointError, reason="autograd: the adjoint 1/(2 sqrt(0)) = inf meets d(x*sign(p))/dp = 0: NaN, raised")
 def test_autograd_zero_slope_into_a_singular_sqrt():
-    """Found by the default run: sqrt(x*sign(p)) at x = 0 does not depend on p (it is
-    0 for every p != 0), so d/dp = 0; the autograd engine multiplies sqrt's infinite
-    local derivative by the zero slope of x*sign(p) and gets NaN (the derive path
-    selects the 0)."""
+    """Found by the default run, fixed: sqrt(x*sign(p)) at x = 0 does not depend on p
+    (it is 0 for every p != 0), so d/dp = 0. The engine's reverse pass met sqrt's
+    infinite adjoint times x = 0 (NaN, raised as an invalid operation), which sign's
+    zero derivative then absorbs; the pass now runs in IEEE arithmetic without traps,
+    and only a NaN that reaches the gradient is seen. (The compiled path writes
+    sign' = 0 symbolically.)"""
     p = sp.Symbol("p")
     assert sg.autograd.grad(sp.sqrt(x * sp.sign(p)), [p], {p: 0.5, x: 0.0}).tolist() == [0.0]
 
