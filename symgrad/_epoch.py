@@ -29,10 +29,9 @@ from __future__ import annotations
 import functools
 import math
 
-import numba
 import numpy as np
-from numba import types
 
+from symgrad.jit._lazy import resolve_globals
 from symgrad.objective import Data
 from symgrad.optimize._plan import apply_plan, plan
 
@@ -88,6 +87,10 @@ def _driver(layout: str):
     data matrix: ``"F"``, the ``(d, N)`` view of the row-major copy ``fit`` makes, or
     ``"C"`` when it is both (one data column, or one sample), as Numba then types it.
     """
+    import numba
+    from numba import types
+
+    resolve_globals(_epoch)  # apply_plan compiled, so that Numba can type it
     f8, i8 = types.float64, types.int64
     cols = f8[::1, :] if layout == "F" else f8[:, ::1]
     kernel = types.FunctionType(types.none(f8[::1], cols, i8[::1], i8, f8[:, ::1], i8, i8))

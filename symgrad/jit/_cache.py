@@ -21,6 +21,7 @@ the installed package.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.util
 import inspect
@@ -34,9 +35,9 @@ import types
 import warnings
 from pathlib import Path
 
-import numba
 import numpy as np
 
+from symgrad.jit._lazy import LazyKernel
 from symgrad.jit._options import DEFAULT_OPTIONS, JitOptions
 
 __all__ = ["CacheWarning", "builtin_kernel", "cache_dir", "load_module", "source_key"]
@@ -66,6 +67,8 @@ def cache_dir() -> Path:
 
 def source_key(text: str, options: JitOptions = DEFAULT_OPTIONS) -> str:
     """SHA-256 of everything a compiled kernel depends on."""
+    import numba  # imported when a kernel is first compiled or loaded, not with symgrad
+
     h = hashlib.sha256()
     for part in (
         text,
@@ -160,6 +163,8 @@ def load_module(source, options: JitOptions = DEFAULT_OPTIONS) -> types.ModuleTy
     elementary functions as ``vm`` imports the C library's (``symgrad.jit._libm``)
     under that name instead.
     """
+    import numba
+
     if not options.vector_math and _VECTOR_IMPORT in source.text:
         source = types.SimpleNamespace(
             text=source.text.replace(_VECTOR_IMPORT, _LIBM_IMPORT), functions=source.functions, loops=source.loops
@@ -195,20 +200,30 @@ _BUILTIN_HEADER = "import math\nimport numpy as np\n\n\n"
 def builtin_kernel(function=None, *, options: JitOptions | None = None):
     """``numba.njit(cache=True)`` for one of symgrad's own kernels, wherever it is installed.
 
+    The kernel is a :class:`~symgrad.jit._lazy.LazyKernel`: Numba is imported, and the
+    kernel compiled or loaded from the cache, on its first call, so that importing a
+    module of kernels costs no Numba.
+
     Numba caches beside the source file, or in the user's cache folder. When neither
     can be written (a read-only install and a read-only ``$HOME``) ``njit(cache=True)``
-    raises "no locator available" at import. Then the kernel's source is written to
-    symgrad's cache directory and cached there like a generated kernel (or compiled in
-    memory after one ``CacheWarning`` when that cannot be written either). A kernel
-    that uses other globals than ``math`` and ``np`` (another kernel, a constant) is
-    compiled in memory instead.
+    raises "no locator available". Then the kernel's source is written to symgrad's
+    cache directory and cached there like a generated kernel (or compiled in memory
+    after one ``CacheWarning`` when that cannot be written either). A kernel that uses
+    other globals than ``math`` and ``np`` (another kernel, a constant) is compiled in
+    memory instead.
 
     Use as ``@builtin_kernel``, or ``@builtin_kernel(options=DEFAULT_OPTIONS)`` for the
     options of the generated kernels (the default is Numba's own, ``error_model="python"``).
     """
     if function is None:
         return lambda f: builtin_kernel(f, options=options)
-    options = options or _BUILTIN_OPTIONS
+    return LazyKernel(function, functools.partial(_compile_builtin, options=options or _BUILTIN_OPTIONS))
+
+
+def _compile_builtin(function, options: JitOptions):
+    """``numba.njit(cache=True)(function)``, with the fallbacks of :func:`builtin_kernel`."""
+    import numba
+
     kwargs = options.numba_kwargs()
     try:
         return numba.njit(**kwargs)(function)
