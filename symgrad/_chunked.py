@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 import mmap
 import os
+import weakref
 
 import numpy as np
 
@@ -48,6 +49,9 @@ MEMMAP_CHUNK = 1 << 20
 OWN_MAPPING_FROM = 1 << 27
 
 _ALL = np.empty(0, dtype=np.int64)
+
+#: Each objective's chunk kernels by kind, dropped with the objective.
+_KERNELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def is_dask(value) -> bool:
@@ -224,6 +228,7 @@ class _MemmapSource:
         n = len(columns[0])
         chunk = chunk or MEMMAP_CHUNK
         self.columns = columns
+        self.n = n
         self.bounds = [(a, min(a + chunk, n)) for a in range(0, n, chunk)]
 
     def chunk(self, k: int):
@@ -234,8 +239,64 @@ class _MemmapSource:
         return [kernel.partial(theta, a, *self.chunk(k), parallel=kernel.options.parallel)
                 for k, (a, _) in enumerate(self.bounds)]
 
+    def total(self, kernel, theta) -> np.ndarray:
+        """``[N, Σ outputs]`` over all rows: the in-memory pass, its blocks read slice by slice.
+
+        The rows are cut into blocks of ``kernel.block`` rows, each block's sums written
+        to its own row of one ``(blocks, width + 1)`` array, exactly as the in-memory
+        pass writes them, so the total is the in-memory one (the same blocks, added in
+        the same order). The blocks are shared among threads once per evaluation (not
+        once per slice); each thread reads its own blocks a slice at a time (views of
+        a float64 map in one piece).
+        """
+        from symgrad.jit import run_blocks
+
+        theta = np.ascontiguousarray(theta, dtype=np.float64)
+        blocks = -(-self.n // kernel.block)
+        out = np.empty((blocks, kernel.width + 1))
+        failed = []
+        run_blocks(self._blocks, (kernel, theta, out, failed), blocks, kernel.options.parallel)
+        sums = out.sum(axis=0)
+        if failed or not math.isfinite(sums[-1]):
+            self._find_non_finite(kernel)
+        result = np.empty(kernel.width + 1)
+        result[0] = self.n
+        result[1:] = sums[:-1]
+        return result
+
+    def _pieces(self, kernel, b0: int, b1: int):
+        """``(first row, end row)`` of the slices that cover blocks ``b0..b1``, each whole blocks."""
+        a, end = b0 * kernel.block, min(b1 * kernel.block, self.n)
+        if not kernel.matrix and all(_viewable(c) for c in self.columns):
+            return [(a, end)]
+        step = max(kernel.block, MEMMAP_CHUNK - MEMMAP_CHUNK % kernel.block)
+        return [(r, min(r + step, end)) for r in range(a, end, step)]
+
+    def _blocks(self, kernel, theta, out, failed, b0: int, b1: int) -> None:
+        """Blocks ``b0..b1`` into ``out`` (one thread's share); a non-finite input is noted in ``failed``."""
+        for a, b in self._pieces(kernel, b0, b1):
+            cols = tuple(np.ascontiguousarray(_rows(c, a, b), dtype=np.float64) for c in self.columns)
+            if kernel.source.split and not all(np.isfinite(c).all() for c in cols):
+                failed.append(a)  # split loop bodies do not sum the data values: checked here
+                return
+            data = np.stack(cols) if kernel.matrix else cols
+            first = a // kernel.block
+            count = -(-(b - a) // kernel.block)
+            kernel.function(theta, data, _ALL, b - a, out[first:first + count], 0, count)
+
+    def _find_non_finite(self, kernel) -> None:
+        """Raise the error of the first non-finite value, slice by slice in row order."""
+        for k, (a, _) in enumerate(self.bounds):
+            _first_non_finite(kernel, tuple(np.asarray(c, dtype=np.float64) for c in self.chunk(k)), a)
+
     def take(self, rows: np.ndarray):
         return tuple(np.asarray(c[rows], dtype=np.float64) for c in self.columns)
+
+
+def _viewable(column) -> bool:
+    """Whether the kernel can read ``column`` whole as it is: float64, contiguous, not mapped slice by slice."""
+    return (column.dtype == np.float64 and column.flags.c_contiguous
+            and not (isinstance(column, np.memmap) and column.nbytes > OWN_MAPPING_FROM))
 
 
 def _check_columns(columns, symbols) -> None:
@@ -296,23 +357,24 @@ class ChunkedData:
         self.source = chunk_source(columns, self.symbols, persist=persist)
         self.n = int(sum(b - a for a, b in self.source.bounds))
         self.chunks = len(self.source.bounds)
-        self._kernels = {}
 
     def __repr__(self) -> str:
         names = ", ".join(map(str, self.symbols))
         return f"ChunkedData({len(self.columns)} columns ({names}), n={self.n}, chunks={self.chunks})"
 
     def kernel(self, source, kind: str, width: int, block: int) -> ChunkKernel:
-        """The :class:`ChunkKernel` of ``source`` (made once per kind)."""
-        if kind not in self._kernels:
-            obj = self.objective
-            self._kernels[kind] = ChunkKernel(source, obj._options, kind, width, block,
-                                              obj._layout == "matrix", tuple(map(str, self.symbols)))
-        return self._kernels[kind]
+        """The :class:`ChunkKernel` of ``source`` (made once per objective and kind, so that an
+        evaluation on data prepared anew finds the compiled function without hashing its source)."""
+        obj = self.objective
+        kernels = _KERNELS.setdefault(obj, {})
+        if kind not in kernels:
+            kernels[kind] = ChunkKernel(source, obj._options, kind, width, block,
+                                        obj._layout == "matrix", tuple(map(str, self.symbols)))
+        return kernels[kind]
 
     def mean(self, kernel: ChunkKernel, theta: np.ndarray) -> np.ndarray:
         """``(1/N) Σ_c P_c`` without the count: the means of the kernel's outputs."""
-        total = reduce_sums(self.source.sums(kernel, theta))
+        total = self.source.total(kernel, theta)
         return total[1:] / total[0]
 
     def take(self, rows) -> tuple:

@@ -20,11 +20,15 @@ Either way the partial sums come back in chunk order and are reduced by
 from __future__ import annotations
 
 import sys
+import uuid
 
 import dask
+import dask.base
+import dask.threaded
 import dask.array as da
 import numpy as np
 
+from symgrad._chunked import reduce_sums
 from symgrad.errors import ClusterError, InputError
 
 __all__ = ["DaskSource", "active_client", "frame_columns"]
@@ -128,6 +132,13 @@ class DaskSource:
         self.client = active_client()
         self.futures = None
         self._scattered = {}
+        self._graphs = {}
+        optimized = dask.optimize(*arrays)
+        self._columns = {}
+        for a in optimized:
+            self._columns.update(a.__dask_graph__())
+        self._chunk_keys = [a.__dask_keys__() for a in optimized]
+        self._token = uuid.uuid4().hex
         if self.client is not None and persist:
             packs = [dask.delayed(_pack, pure=True)(*(b[k] for b in self.blocks)) for k in range(len(sizes))]
             self.futures = self._guarded(lambda: self.client.compute(packs))
@@ -162,9 +173,34 @@ class DaskSource:
             return self._guarded(run)
         if self.client is not None:
             _compile_here(kernel, theta, len(self.blocks))
-        tasks = [dask.delayed(_partial, pure=True)(kernel, theta, offsets[k], *(b[k] for b in self.blocks))
-                 for k in range(len(offsets))]
-        return self._guarded(lambda: list(dask.compute(*tasks)))
+        graph, keys = self._graph(kernel)
+        graph = {**graph, self._theta_key: theta}
+        get = dask.base.get_scheduler() or dask.threaded.get
+        return self._guarded(lambda: list(get(graph, keys)))
+
+    @property
+    def _theta_key(self) -> str:
+        return f"symgrad-theta-{self._token}"
+
+    def _graph(self, kernel):
+        """The graph of one evaluation, built once per kernel: the columns' own (optimized) graph,
+        the kernel as a data node, and one task per chunk reading the parameters from a key
+        that each evaluation sets."""
+        if id(kernel) not in self._graphs:
+            kernel_key = f"symgrad-kernel-{kernel.kind}-{self._token}"
+            graph = dict(self._columns)
+            graph[kernel_key] = kernel
+            keys = []
+            for k, (a, _) in enumerate(self.bounds):
+                key = (f"symgrad-partial-{kernel.kind}-{self._token}", k)
+                graph[key] = (_partial, kernel_key, self._theta_key, a, *(c[k] for c in self._chunk_keys))
+                keys.append(key)
+            self._graphs[id(kernel)] = (kernel, graph, keys)
+        return self._graphs[id(kernel)][1:]
+
+    def total(self, kernel, theta) -> np.ndarray:
+        """``Σ_c P_c`` of :meth:`sums`, reduced by :func:`symgrad._chunked.reduce_sums`."""
+        return reduce_sums(self.sums(kernel, theta))
 
     def chunk(self, k: int) -> tuple:
         """Chunk ``k`` of every column, as float64 arrays in this process."""
