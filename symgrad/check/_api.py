@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from symgrad import autograd as ag
+import symgrad.autograd as ag
 from symgrad._point import split_point
 from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported, free_symbols, has_any
 from symgrad.check._domain import check_domain
@@ -15,17 +15,17 @@ from symgrad.check._finite import central_estimate, complex_step_gradient, one_s
 from symgrad.check._given import given_gradient
 from symgrad.check._kinks import AxisStencil, find_kinks
 from symgrad.check._report import GradientCheck
+from symgrad.derive import gradient as exact_gradient
 from symgrad.errors import InputError, MissingSymbolError
+from symgrad.jit._pipeline import gradient_module
 
 __all__ = ["check_gradient", "check_objective"]
 
 
 def _symbolic_gradient(expr, wrt, extra):
     """The core engine's gradient, compiled: a function of ``(*theta, *extra values)``."""
-    import symgrad  # the core stages; imported late so that check stays importable alone
-
-    kernel = symgrad.compile(symgrad.gradient(expr, list(wrt)), list(wrt) + list(extra))
-    return lambda *values: np.asarray(kernel(*values), dtype=np.float64).reshape(len(wrt))
+    _, module = gradient_module(expr, wrt, extra)
+    return lambda *values: np.asarray(module.scalar(*map(float, values)), dtype=np.float64).reshape(len(wrt))
 
 
 def _split_point(expr, wrt, at):
@@ -148,9 +148,7 @@ def check_gradient(expr, wrt, at, rtol: float = 1e-6, atol: float = 1e-8, gradie
                            method, kinks, left, right, singular)
     if given is None:
         return report
-    import symgrad
-
-    exact = tuple(symgrad.gradient(expr, list(wrt))) if given[1] else ()
+    exact = tuple(exact_gradient(expr, list(wrt))) if given[1] else ()
     return dataclasses.replace(report, given=given[0], given_exprs=given[1], exact_exprs=exact)
 
 

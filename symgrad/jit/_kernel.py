@@ -8,18 +8,10 @@ import numbers
 import numpy as np
 import sympy as sp
 
-from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported, free_symbols, unique_nodes
-from symgrad.codegen import pointwise_source
-from symgrad.derive import derive
-from symgrad.errors import (
-    InputError,
-    MissingSymbolError,
-    OptionError,
-    OptionTypeError,
-    UnsupportedFunctionError,
-)
-from symgrad.jit._cache import load_module
+from symgrad._expr import as_expr, as_symbols, unique_nodes
+from symgrad.errors import InputError, OptionError, OptionTypeError, UnsupportedFunctionError
 from symgrad.jit._options import DEFAULT_OPTIONS, JitOptions
+from symgrad.jit._pipeline import check_arguments, checked_expressions, pointwise_module
 
 __all__ = ["Kernel", "compile", "check_arguments", "MAX_STATEMENTS"]
 
@@ -46,18 +38,6 @@ def _check_size(exprs, names: str) -> None:
 _SCALARS = {float, int, np.float64}
 #: Argument types the compiled function takes as they are (its signature is float64 each).
 _FLOATS = {float, np.float64}
-
-
-def check_arguments(exprs, args, what: str = "args") -> None:
-    """Raise ``MissingSymbolError`` naming the free symbols of ``exprs`` not in ``args``."""
-    free = set().union(*(free_symbols(e) for e in exprs)) if exprs else set()
-    missing = sorted(free - set(args), key=sp.default_sort_key)
-    if missing:
-        names = ", ".join(str(s) for s in missing)
-        raise MissingSymbolError(
-            f"the expression uses {names}, which {'is' if len(missing) == 1 else 'are'} not in "
-            f"{what} {list(args)}; add {'it' if len(missing) == 1 else 'them'} to {what}."
-        )
 
 
 def _flatten(expr):
@@ -93,9 +73,7 @@ class Kernel:
         self.shape = tuple(shape)
         names = ", ".join(str(a) for a in self.args)
         _check_size(exprs, names)
-        program = derive(list(exprs), (), inputs=self.args)
-        self._source = pointwise_source(program, self.args, program.outputs, f"compile(..., [{names}])")
-        self._module = load_module(self._source, options)
+        self._source, self._module = pointwise_module(exprs, self.args, f"compile(..., [{names}])", options)
         self._size = len(exprs)
         self._arity = len(self.args)
         self.scalar = self._module.scalar
@@ -181,8 +159,5 @@ def compile(expr, args, *, options: JitOptions = DEFAULT_OPTIONS) -> Kernel:
     """
     exprs, shape = _flatten(expr)
     args = as_symbols(args, "args")
-    exprs = [canonicalize(e) for e in exprs]
-    for e in exprs:
-        check_supported(e, "symgrad.compile")
-    check_arguments(exprs, args)
+    exprs = checked_expressions(exprs, args, "symgrad.compile")
     return Kernel(exprs, args, shape, options)

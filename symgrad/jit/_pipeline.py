@@ -1,0 +1,152 @@
+"""The one chain of stages: expression -> derivation -> source -> compiled module, cached.
+
+Every compiled path of the package goes through this module, so that each stage is
+called in one way:
+
+    checked_expressions   canonical form, supported functions, every symbol an argument
+    derive / lift         the straight-line program, or one loop per family of formulas
+    *_source              Python source text (``symgrad.codegen``)
+    load_module           Numba functions, machine code cached on disk (``_cache``)
+
+``sg.compile`` calls :func:`pointwise_module`, ``check_gradient`` calls
+:func:`gradient_module`, ``Objective`` hands its sources to :class:`DataLoops`, the
+typed hand-off of a fused data loop, which owns the loops' calling convention.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+import sympy as sp
+
+from symgrad._expr import canonicalize, check_supported, free_symbols
+from symgrad.codegen import KernelSource, pointwise_source
+from symgrad.derive import derive
+from symgrad.jit._cache import load_module
+from symgrad.jit._options import DEFAULT_OPTIONS, JitOptions
+from symgrad.errors import MissingSymbolError
+from symgrad.jit._threads import run_blocks
+
+__all__ = ["DataLoops", "check_arguments", "checked_expressions", "gradient_module", "pointwise_module"]
+
+#: "No index list": a data loop over every sample.
+ALL_SAMPLES = np.empty(0, dtype=np.int64)
+
+
+def check_arguments(exprs, args, what: str = "args") -> None:
+    """Raise ``MissingSymbolError`` naming the free symbols of ``exprs`` not in ``args``."""
+    free = set().union(*(free_symbols(e) for e in exprs)) if exprs else set()
+    missing = sorted(free - set(args), key=sp.default_sort_key)
+    if missing:
+        names = ", ".join(str(s) for s in missing)
+        raise MissingSymbolError(
+            f"the expression uses {names}, which {'is' if len(missing) == 1 else 'are'} not in "
+            f"{what} {list(args)}; add {'it' if len(missing) == 1 else 'them'} to {what}."
+        )
+
+
+def checked_expressions(exprs, args, caller: str, what: str = "args") -> list:
+    """The expressions in canonical form, after the checks every compiled path makes.
+
+    Raises:
+        UnsupportedFunctionError: a function with no float64 translation (named, with ``caller``).
+        MissingSymbolError: a free symbol that is not in ``args`` (named).
+    """
+    exprs = [canonicalize(e) for e in exprs]
+    for e in exprs:
+        check_supported(e, caller)
+    check_arguments(exprs, args, what)
+    return exprs
+
+
+def pointwise_module(exprs, args, what: str, options: JitOptions = DEFAULT_OPTIONS):
+    """``(source, module)`` of checked ``exprs`` as functions of ``args``.
+
+    The module defines ``scalar(*args)`` (a float, or a tuple of the outputs) and
+    ``vector(*arrays, out)`` (one row of ``out`` per sample); see ``pointwise_source``.
+    """
+    program = derive(list(exprs), (), inputs=tuple(args))
+    source = pointwise_source(program, tuple(args), program.outputs, what)
+    return source, load_module(source, options)
+
+
+def gradient_module(expr, wrt, extra=(), options: JitOptions = DEFAULT_OPTIONS):
+    """``(source, module)`` of the exact gradient of a checked scalar ``expr``.
+
+    ``∇f`` for ``f = expr`` and ``x = wrt``: ``scalar(*wrt values, *extra values)``
+    returns the ``n`` partials (a float for ``n = 1``), from one derivation (no closed
+    form expanded and derived again).
+    """
+    args = tuple(wrt) + tuple(extra)
+    program = derive([expr], tuple(wrt), inputs=args)
+    names = ", ".join(map(str, args))
+    source = pointwise_source(program, args, program.outputs[1:], f"gradient(..., [{names}])")
+    return source, load_module(source, options)
+
+
+@dataclass(frozen=True)
+class DataLoops:
+    """The compiled fused loops of one kind (``"vg"``, ``"v"``, ``"hess"``) of a module.
+
+    The calling convention of the generated loops (``codegen.objective_source`` and
+    ``codegen.loops_source`` write it) is known here only:
+
+    - ``{kind}(theta, out)``: the outputs at a point, for an objective without data
+      (absent for family loops, which run over one sample with no columns);
+    - ``{kind}_range(theta, cols, idx, n, out, b0, b1)``: for each block ``b`` in
+      ``b0..b1`` of ``block`` samples (all ``n``, or those at ``idx``), the sums of the
+      ``width`` outputs and, last, of the data values (finite iff the data are) into
+      ``out[b]``.
+
+    Attributes:
+        source: the ``KernelSource`` compiled.
+        kind: the prefix of the functions' names.
+        width: the number of outputs summed.
+        block: samples per block.
+        point: the compiled ``{kind}``, or ``None``.
+        blocks: the compiled ``{kind}_range``.
+        parallel: whether the blocks are shared among threads.
+    """
+
+    source: KernelSource
+    kind: str
+    width: int
+    block: int
+    point: Callable | None
+    blocks: Callable
+    parallel: bool = True
+
+    @classmethod
+    def load(cls, source: KernelSource, kind: str, width: int, block: int,
+             options: JitOptions = DEFAULT_OPTIONS) -> "DataLoops":
+        """Compile (or load from the cache) the loops of ``kind`` in ``source``."""
+        module = load_module(source, options)
+        return cls(source, kind, width, block, getattr(module, kind, None), getattr(module, f"{kind}_range"),
+                   options.parallel)
+
+    def __repr__(self) -> str:
+        return f"DataLoops({self.source.what!r}, kind={self.kind!r}, width={self.width}, block={self.block})"
+
+    def at_point(self, theta: np.ndarray) -> np.ndarray:
+        """The ``width`` outputs at ``theta`` (an objective without data)."""
+        out = np.empty(self.width)
+        self.point(theta, out)
+        return out
+
+    def block_sums(self, theta: np.ndarray, cols, indices: np.ndarray | None, n: int) -> np.ndarray:
+        """The ``(blocks, width + 1)`` per-block sums over ``n`` samples (at ``indices`` if given)."""
+        blocks = -(-n // self.block)
+        out = np.empty((blocks, self.width + 1))
+        args = (theta, cols, ALL_SAMPLES if indices is None else indices, n, out)
+        run_blocks(self.blocks, args, blocks, self.parallel)
+        return out
+
+    def sums(self, theta: np.ndarray, cols, indices: np.ndarray | None, n: int) -> tuple[np.ndarray, bool]:
+        """``(sums of the outputs, whether the data summed were finite)``, blocks added in order."""
+        out = self.block_sums(theta, cols, indices, n)
+        total = out.sum(axis=0) if out.shape[0] > 1 else out[0]
+        return total[:-1], math.isfinite(total[-1])
