@@ -1,6 +1,7 @@
 """Data beyond memory and beyond one process: memory maps and Dask (docs/large_data.md).
 
-Three measurements, on the objective ``(w x + b - y)^2`` (two parameters, two columns):
+Four measurements, the first three on the objective ``(w x + b - y)^2`` (two parameters,
+two columns):
 
 1. Overhead per evaluation of a chunked reduction (``Objective.batch_value_and_grad``
    on prepared chunked data, 10^6 rows) against the kernel alone on the same rows in
@@ -14,7 +15,12 @@ Three measurements, on the objective ``(w x + b - y)^2`` (two parameters, two co
    largest anonymous (non-file) resident memory sampled every 10 ms, and
    ``tracemalloc``'s peak of allocations.
 3. The ratio of a memory-mapped evaluation to the in-memory one at 10^6 and 10^7 rows
-   (the file in the system's cache; median of 7).
+   (the file in the system's cache; runs interleaved, median of 15, wall and CPU time),
+   reading views of the caller's map and, as for files larger than
+   ``OWN_MAPPING_FROM``, a mapping of each slice.
+4. The peer: logistic regression on the same Dask arrays (10^6 rows, 16 chunks,
+   threaded scheduler), symgrad's L-BFGS against dask-glm's (``pip install dask-glm``),
+   seconds per evaluation and per iteration.
 
 Run: ``python bench/bench_large_data.py`` (``--rows 10000000`` for a smaller fit).
 """
@@ -55,8 +61,28 @@ def median_time(fn, repeats):
     return float(np.median(times))
 
 
-def _noop(k):
-    return k
+def _noop(*chunks):
+    return np.zeros(3)
+
+
+def _bare_reduction(xs, ys, count, how, client):
+    """Dask's own floor: the columns' chunks and one no-op task per chunk, one fixed graph, run each call."""
+    import dask
+    import dask.array as da
+    import dask.threaded
+
+    size = -(-len(xs) // count)
+    if how == "cluster":  # as symgrad's evaluations there: a map over the chunks persisted on the workers
+        parts = client.scatter([(xs[a:a + size], ys[a:a + size]) for a in range(0, len(xs), size)])
+        return lambda: client.gather(client.map(_noop, parts, pure=False))
+    cols = dask.optimize(*(da.from_array(c, chunks=size) for c in (xs, ys)))
+    graph = {}
+    for c in cols:
+        graph.update(c.__dask_graph__())
+    keys = [("bare", k) for k in range(count)]
+    chunk_keys = [c.__dask_keys__() for c in cols]
+    graph.update({key: (_noop, *(c[k] for c in chunk_keys)) for k, key in enumerate(keys)})
+    return lambda: dask.threaded.get(graph, keys)
 
 
 def overheads(rows=10**6, chunk_counts=(4, 16, 64), repeats=15):
@@ -97,16 +123,12 @@ def overheads(rows=10**6, chunk_counts=(4, 16, 64), repeats=15):
                 with dask.config.set(scheduler="threads" if how == "threads" else None):
                     obj.batch_value_and_grad(THETA, prepared)
                     times.append(median_time(lambda: obj.batch_value_and_grad(THETA, prepared), repeats))
-            if how is not None:  # Dask's own cost of one no-op task per chunk, for scale
-                floor = []
-                for count in chunk_counts:
-                    with dask.config.set(scheduler="threads" if how == "threads" else None):
-                        tasks = [dask.delayed(_noop, pure=False)(k) for k in range(count)]
-                        dask.compute(*tasks)
-                        floor.append(median_time(lambda: dask.compute(*[dask.delayed(_noop, pure=False)(k)
-                                                                        for k in range(count)]), repeats))
-                print(f"  {label}, Dask alone (no-op tasks): "
-                      + ", ".join(f"{c} tasks {t * 1e3:.2f} ms" for c, t in zip(chunk_counts, floor)))
+            if how is not None:  # Dask's own cost for the same graph with a no-op per chunk, for scale
+                floor = [median_time(_bare_reduction(xs, ys, count, how, client), repeats) for count in chunk_counts]
+                print(f"  {label}, Dask alone (the same graph, a no-op task per chunk): "
+                      + ", ".join(f"{c} chunks {t * 1e3:.2f} ms" for c, t in zip(chunk_counts, floor)))
+                slope_f, fixed_f = np.polyfit(np.array(chunk_counts, dtype=float), floor, 1)
+                print(f"  Dask alone: {fixed_f * 1e3:.2f} ms + {slope_f * 1e3:.3f} ms per chunk")
             over = np.array(times) - kernel
             slope, fixed = np.polyfit(np.array(chunk_counts, dtype=float), over, 1)
             shown = ", ".join(f"{c} chunks {t * 1e3:.2f} ms" for c, t in zip(chunk_counts, times))
@@ -119,24 +141,114 @@ def overheads(rows=10**6, chunk_counts=(4, 16, 64), repeats=15):
     return kernel, results
 
 
-def ratio(rows_list=(10**6, 10**7), repeats=7):
+def ratio(rows_list=(10**6, 10**7), repeats=15):
+    """Memory map against in memory, one evaluation: interleaved runs, medians of wall and CPU time.
+
+    Two ways of reading the map: views of the caller's mapping (files up to
+    ``OWN_MAPPING_FROM`` bytes per column, so these sizes) and a mapping of each slice
+    alone (larger files; forced here by setting ``OWN_MAPPING_FROM`` to 0).
+    """
+    import symgrad._chunked as chunked
+
     obj = objective()
     out = {}
+    own_from = chunked.OWN_MAPPING_FROM
+
+    def slices(maps):
+        chunked.OWN_MAPPING_FROM = 0
+        try:
+            obj.value_and_grad(THETA, *maps)
+        finally:
+            chunked.OWN_MAPPING_FROM = own_from
+
     for rows in rows_list:
         xs, ys = data(rows)
         with tempfile.TemporaryDirectory() as folder:
             np.save(Path(folder) / "x.npy", xs)
             np.save(Path(folder) / "y.npy", ys)
             maps = [np.load(Path(folder) / f"{c}.npy", mmap_mode="r") for c in "xy"]
-            obj.value_and_grad(THETA, *maps)
-            obj.value_and_grad(THETA, xs, ys)
-            t_map = median_time(lambda: obj.value_and_grad(THETA, *maps), repeats)
-            t_mem = median_time(lambda: obj.value_and_grad(THETA, xs, ys), repeats)
-            del maps
-        out[rows] = (t_mem, t_map)
-        print(f"{rows:,} rows: in memory {t_mem * 1e3:.2f} ms, memory map {t_map * 1e3:.2f} ms, "
-              f"ratio {t_map / t_mem:.2f}")
+            runs = {"in memory": lambda: obj.value_and_grad(THETA, xs, ys),
+                    "memory map": lambda: obj.value_and_grad(THETA, *maps),
+                    "a mapping per slice": lambda: slices(maps)}
+            wall, cpu = {k: [] for k in runs}, {k: [] for k in runs}
+            for run in runs.values():
+                run()
+            for _ in range(repeats):
+                for k, run in runs.items():
+                    start, start_cpu = time.perf_counter(), time.process_time()
+                    run()
+                    wall[k].append(time.perf_counter() - start)
+                    cpu[k].append(time.process_time() - start_cpu)
+            del maps, runs
+        med = {k: (float(np.median(wall[k])), float(np.median(cpu[k]))) for k in wall}
+        out[rows] = med
+        base_wall, base_cpu = med["in memory"]
+        shown = "; ".join(f"{k} {w * 1e3:.2f} ms (CPU {c * 1e3:.2f} ms)" for k, (w, c) in med.items())
+        ratios = ", ".join(f"{k} {w / base_wall:.2f}x (CPU {c / base_cpu:.2f}x)"
+                           for k, (w, c) in med.items() if k != "in memory")
+        print(f"{rows:,} rows: {shown}; against in memory: {ratios}")
     return out
+
+
+def peer(rows=10**6, chunks=16):
+    """Logistic regression on the same Dask arrays: symgrad's L-BFGS against dask-glm's, threaded scheduler.
+
+    Two features and an intercept; seconds per evaluation of the loss and gradient,
+    and per L-BFGS iteration (a fit's time over its iterations).
+    """
+    import dask
+    import dask.array as da
+
+    try:
+        import dask_glm.algorithms as glm
+        import dask_glm.families as families
+    except ImportError as exc:
+        print(f"dask-glm: not installed ({exc}); pip install dask-glm")
+        glm = None
+    rng = np.random.default_rng(1)
+    features = rng.normal(size=(rows, 2))
+    z = 1.5 * features[:, 0] - 2.0 * features[:, 1] + 0.5
+    labels = (rng.uniform(size=rows) < 1 / (1 + np.exp(-z))).astype(np.float64)
+    size = -(-rows // chunks)
+    x1, x2, yl, w1, w2, c = sp.symbols("x1 x2 y w1 w2 c")
+    t = w1 * x1 + w2 * x2 + c
+    obj = sg.Objective(sp.log(1 + sp.exp(t)) - yl * t, [w1, w2, c], data=[x1, x2, yl])
+    cols = [da.from_array(np.ascontiguousarray(v), chunks=size) for v in (features[:, 0], features[:, 1], labels)]
+    with dask.config.set(scheduler="threads"):
+        prepared = obj.prepare(*cols)
+        obj.batch_value_and_grad(np.zeros(3), prepared)
+        per_eval = median_time(lambda: obj.batch_value_and_grad(np.zeros(3), prepared), 9)
+        sg.fit(obj, cols, x0=[0.0, 0.0, 0.0], optimizer=sg.optim.LBFGS(), epochs=1)  # compiles the rest
+        start = time.perf_counter()
+        result = sg.fit(obj, cols, x0=[0.0, 0.0, 0.0], optimizer=sg.optim.LBFGS(), epochs=100, tol=1e-8)
+        elapsed = time.perf_counter() - start
+    print(f"symgrad L-BFGS, {rows:,} rows in {chunks} Dask chunks (threads): {per_eval * 1e3:.1f} ms per evaluation; "
+          f"fit {elapsed:.2f} s, {result.steps} iterations, {elapsed / max(result.steps, 1) * 1e3:.1f} ms per iteration; "
+          f"w = {np.round(result.x, 4).tolist()}")
+    if glm is None:
+        return
+    design = da.from_array(np.column_stack([features, np.ones(rows)]), chunks=(size, 3))
+    labels_d = da.from_array(labels, chunks=size)
+    info = {}
+    solver = glm.fmin_l_bfgs_b
+
+    def counted(*args, **kwargs):  # dask-glm calls SciPy's L-BFGS-B; its info holds the counts
+        out = solver(*args, **kwargs)
+        info.update(out[2])
+        return out
+
+    glm.fmin_l_bfgs_b = counted
+    try:
+        with dask.config.set(scheduler="threads"):
+            start = time.perf_counter()
+            beta = glm.lbfgs(design, labels_d, family=families.Logistic, max_iter=100, tol=1e-8)
+            elapsed = time.perf_counter() - start
+    finally:
+        glm.fmin_l_bfgs_b = solver
+    nit, calls = info.get("nit", 0), info.get("funcalls", 0)
+    print(f"dask-glm L-BFGS, the same data and chunks: fit {elapsed:.2f} s, {nit} iterations, {calls} evaluations, "
+          f"{elapsed / max(calls, 1) * 1e3:.1f} ms per evaluation, {elapsed / max(nit, 1) * 1e3:.1f} ms per iteration; "
+          f"w = {np.round(np.asarray(beta), 4).tolist()}")
 
 
 _FIT = r'''
@@ -205,12 +317,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10**8, help="rows of the memory-mapped fit")
     parser.add_argument("--skip-fit", action="store_true")
+    parser.add_argument("--only", choices=["overheads", "ratio", "peer", "fit"], help="run one measurement")
     args = parser.parse_args()
     print(f"cores: {len(os.sched_getaffinity(0))}, load average at start: {os.getloadavg()[0]:.1f}")
-    overheads()
-    ratio()
-    if not args.skip_fit:
-        memmap_fit(args.rows)
+    runs = {"overheads": overheads, "ratio": ratio, "peer": peer, "fit": lambda: memmap_fit(args.rows)}
+    for name, run in runs.items():
+        if args.only == name or (args.only is None and not (name == "fit" and args.skip_fit)):
+            run()
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 

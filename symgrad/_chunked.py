@@ -246,8 +246,9 @@ class _MemmapSource:
         to its own row of one ``(blocks, width + 1)`` array, exactly as the in-memory
         pass writes them, so the total is the in-memory one (the same blocks, added in
         the same order). The blocks are shared among threads once per evaluation (not
-        once per slice); each thread reads its own blocks a slice at a time (views of
-        a float64 map in one piece).
+        once per slice); each thread reads its own blocks a slice at a time, or, for
+        float64 maps read through the caller's mapping, the kernel reads the maps
+        whole, as it reads arrays in memory.
         """
         from symgrad.jit import run_blocks
 
@@ -255,7 +256,11 @@ class _MemmapSource:
         blocks = -(-self.n // kernel.block)
         out = np.empty((blocks, kernel.width + 1))
         failed = []
-        run_blocks(self._blocks, (kernel, theta, out, failed), blocks, kernel.options.parallel)
+        if not (kernel.matrix or kernel.source.split) and all(_viewable(c) for c in self.columns):
+            cols = tuple(np.asarray(c) for c in self.columns)  # the in-memory call itself
+            run_blocks(kernel.function, (theta, cols, _ALL, self.n, out), blocks, kernel.options.parallel)
+        else:
+            run_blocks(self._blocks, (kernel, theta, out, failed), blocks, kernel.options.parallel)
         sums = out.sum(axis=0)
         if failed or not math.isfinite(sums[-1]):
             self._find_non_finite(kernel)
@@ -267,8 +272,6 @@ class _MemmapSource:
     def _pieces(self, kernel, b0: int, b1: int):
         """``(first row, end row)`` of the slices that cover blocks ``b0..b1``, each whole blocks."""
         a, end = b0 * kernel.block, min(b1 * kernel.block, self.n)
-        if not kernel.matrix and all(_viewable(c) for c in self.columns):
-            return [(a, end)]
         step = max(kernel.block, MEMMAP_CHUNK - MEMMAP_CHUNK % kernel.block)
         return [(r, min(r + step, end)) for r in range(a, end, step)]
 

@@ -173,3 +173,22 @@ def test_fit_newton_reads_the_chunked_hessian(objective, arrays, maps, small_chu
     got = sg.fit(objective, list(maps), x0=[0.5, 0.5], optimizer=sg.optim.Newton(), epochs=8)
     _close(got.x, ref.x, rtol=1e-10)
     assert got.steps == ref.steps
+
+
+@pytest.mark.parametrize("rows_per_slice", [4096, 5000])  # a multiple of the kernel's block and not
+def test_mapping_per_slice_gives_the_in_memory_blocks(objective, arrays, maps, monkeypatch, tmp_path,
+                                                      rows_per_slice):
+    # each slice mapped alone, the threads' shares crossing slices: the same block sums as in memory,
+    # added in the same order, so the same floats; a NaN there still names its row
+    monkeypatch.setattr(chunked, "OWN_MAPPING_FROM", 0)
+    monkeypatch.setattr(chunked, "MEMMAP_CHUNK", rows_per_slice)
+    theta = [0.7, -0.2]
+    value, grad = objective.value_and_grad(theta, *maps)
+    ref_value, ref_grad = objective.value_and_grad(theta, *arrays)
+    assert value == ref_value and grad.tolist() == ref_grad.tolist()
+    assert objective.hessian(theta, *maps).tolist() == objective.hessian(theta, *arrays).tolist()
+    bad = arrays[0].copy()
+    bad[15_001] = -np.inf
+    np.save(tmp_path / "bad.npy", bad)
+    with pytest.raises(InputError, match=r"data column x holds -inf at row 15001"):
+        objective.value(theta, np.load(tmp_path / "bad.npy", mmap_mode="r"), maps[1])
