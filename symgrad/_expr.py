@@ -14,6 +14,7 @@ import sympy as sp
 from sympy.functions.elementary.piecewise import ExprCondPair
 from sympy.logic.boolalg import ITE, BooleanFalse, BooleanTrue
 
+from symgrad._functions import FUNCTION_TABLE
 from symgrad.errors import ExpressionTypeError, OptionError, UnsupportedFunctionError
 
 __all__ = [
@@ -32,29 +33,9 @@ __all__ = [
     "realify",
 ]
 
-#: The SymPy function classes every stage (derive, compile, autograd, parse) supports.
-SUPPORTED_FUNCTIONS: dict[str, type] = {
-    "exp": sp.exp,
-    "log": sp.log,
-    "sin": sp.sin,
-    "cos": sp.cos,
-    "tan": sp.tan,
-    "asin": sp.asin,
-    "acos": sp.acos,
-    "atan": sp.atan,
-    "sinh": sp.sinh,
-    "cosh": sp.cosh,
-    "tanh": sp.tanh,
-    "asinh": sp.asinh,
-    "acosh": sp.acosh,
-    "atanh": sp.atanh,
-    "Abs": sp.Abs,
-    "sign": sp.sign,
-    "Max": sp.Max,
-    "Min": sp.Min,
-    "Heaviside": sp.Heaviside,
-    "Piecewise": sp.Piecewise,
-}
+#: The SymPy function classes every stage (derive, compile, autograd, parse) supports,
+#: by name: the rows of ``symgrad._functions.FUNCTION_TABLE``.
+SUPPORTED_FUNCTIONS: dict[str, type] = {name: row.sympy for name, row in FUNCTION_TABLE.items()}
 
 _SUPPORTED_CLASSES = tuple(SUPPORTED_FUNCTIONS.values())
 _STRUCTURAL = (sp.Add, sp.Mul, sp.Pow, sp.Symbol, sp.Number, sp.NumberSymbol)
@@ -136,6 +117,11 @@ def check_supported(expr: sp.Basic, stage: str = "symgrad") -> None:
                 raise UnsupportedFunctionError(
                     f"{stage} cannot use the non-finite constant {node} in an expression; "
                     "symgrad works with finite float64 values."
+                )
+            if isinstance(node, sp.polygamma) and not (node.args[0].is_Integer and node.args[0] >= 0):
+                raise UnsupportedFunctionError(
+                    f"{stage} supports polygamma(n, u) for an order n = 0, 1, 2, ... given as a "
+                    f"number; {node} has the order {node.args[0]}."
                 )
             if isinstance(node, sp.NumberSymbol) and node not in (sp.pi, sp.E):
                 raise UnsupportedFunctionError(

@@ -32,6 +32,7 @@ import ast
 import math
 from typing import NamedTuple
 
+from symgrad._functions import FUNCTION_TABLE
 from symgrad.errors import ParseError
 
 __all__ = ["MAX_NUMBER_BITS", "MAX_FLOAT_EXPONENT", "check_sizes"]
@@ -41,10 +42,20 @@ MAX_FLOAT_EXPONENT = 10**6
 
 _LOG2_E = 1 / math.log(2)
 _FLOAT_CANCEL = 60.0  # bits a float sum can lose by cancellation (53 and some margin)
-_EXPONENTIAL = {"exp", "sinh", "cosh", "tanh", "sigmoid", "softplus"}
-_LOGARITHMIC = {"log", "ln", "asinh", "acosh", "atanh"}
-_BOUNDED = {"asin", "acos", "atan", "sign", "Heaviside"}
-_TRIGONOMETRIC = {"sin", "cos", "tan"}
+
+
+def _names(growth: str) -> set:
+    """The parser's names of the functions of ``symgrad._functions`` that grow so."""
+    rows = [row for row in FUNCTION_TABLE.values() if row.growth == growth]
+    return {row.name for row in rows} | {alias for row in rows for alias in row.aliases}
+
+
+_EXPONENTIAL = _names("exponential") | {"sigmoid", "softplus"}
+_LOGARITHMIC = _names("logarithmic")
+_BOUNDED = _names("bounded")
+_TRIGONOMETRIC = _names("trigonometric")
+#: gamma(n) is (n - 1)!, exact: about n·log2(n) bits
+_FACTORIAL = _names("factorial")
 
 
 class _Size(NamedTuple):
@@ -210,6 +221,9 @@ def _function(name: str, args: list) -> _Size:
         value = math.log2(max(joined.up, joined.down, 1.0)) + 1
         down = value + (joined.down + _FLOAT_CANCEL if joined.floats else 0.0)
         return joined._replace(up=value, down=down, logs=True)
+    if name in _FACTORIAL:  # gamma(n) = (n - 1)!, polygamma(n, 1) = (-1)^(n+1) n! zeta(n + 1)
+        bits = _exp2(max(joined.up, joined.num)) * max(joined.up, joined.num, 1.0)
+        return joined._replace(num=joined.num + bits, den=joined.den + bits, up=bits, down=bits)
     if name in _BOUNDED:
         return joined._replace(up=2.0)
     if name in _TRIGONOMETRIC:  # exact values such as tan(pi/12) = 2 - sqrt(3)

@@ -23,6 +23,7 @@ import sympy as sp
 
 from symgrad import nn
 from symgrad._expr import SUPPORTED_FUNCTIONS
+from symgrad._functions import FUNCTION_TABLE
 from symgrad._parse_size import MAX_FLOAT_EXPONENT, MAX_NUMBER_BITS, check_sizes, too_large
 from symgrad._parse_slips import read_euler, slip_hint
 from symgrad.errors import ExpressionTypeError, ParseError
@@ -38,15 +39,14 @@ MAX_TREE_DEPTH = 128
 MAX_MINMAX_ARGS = 16
 
 #: Function names the text may call, with the SymPy function (or the ``symgrad.nn``
-#: activation) each one builds: ``relu(z)`` is ``Max(0, z)``, ``sigmoid(z)`` is
-#: ``1/(1 + exp(-z))``, ``softplus(z)`` the overflow-free ``log(1 + exp(z))``.
+#: activation) each one builds: the names and aliases of ``symgrad._functions``
+#: (``abs``, ``ln``, ``max``, ``min``, ``digamma``...), ``sqrt``, and ``relu(z)`` as
+#: ``Max(0, z)``, ``sigmoid(z)`` as ``1/(1 + exp(-z))``, ``softplus(z)`` as the
+#: overflow-free ``log(1 + exp(z))``.
 FUNCTIONS: dict[str, object] = {
     **SUPPORTED_FUNCTIONS,
-    "abs": sp.Abs,
+    **{alias: f for row in FUNCTION_TABLE.values() for alias, f in row.aliases.items()},
     "sqrt": sp.sqrt,
-    "max": sp.Max,
-    "min": sp.Min,
-    "ln": sp.log,
     "relu": nn.relu,
     "sigmoid": nn.sigmoid,
     "softplus": nn.softplus,
@@ -54,11 +54,7 @@ FUNCTIONS: dict[str, object] = {
 
 #: Numbers of positional arguments each function accepts: (fewest, most or None).
 _ARITY: dict[object, tuple[int, int | None]] = {
-    sp.log: (1, 2),
-    sp.Heaviside: (1, 2),
-    sp.Max: (1, None),
-    sp.Min: (1, None),
-    sp.Piecewise: (1, None),
+    row.sympy: row.arity for row in FUNCTION_TABLE.values() if row.arity != (1, 1)
 }
 
 _CONSTANTS = {"pi": sp.pi, "E": sp.E}

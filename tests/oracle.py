@@ -95,6 +95,22 @@ _UNARY = {
     sp.asinh: (mpmath.asinh, lambda a: 1 / mpmath.sqrt(1 + a * a)),
     sp.acosh: (mpmath.acosh, lambda a: 1 / mpmath.sqrt(a * a - 1)),
     sp.atanh: (mpmath.atanh, lambda a: 1 / (1 - a * a)),
+    sp.cot: (mpmath.cot, lambda a: -1 - mpmath.cot(a) ** 2),
+    sp.sec: (mpmath.sec, lambda a: mpmath.sec(a) * mpmath.tan(a)),
+    sp.csc: (mpmath.csc, lambda a: -mpmath.csc(a) * mpmath.cot(a)),
+    sp.acot: (mpmath.acot, lambda a: -1 / (1 + a * a)),
+    sp.asec: (mpmath.asec, lambda a: 1 / (a * a * mpmath.sqrt(1 - 1 / (a * a)))),
+    sp.acsc: (mpmath.acsc, lambda a: -1 / (a * a * mpmath.sqrt(1 - 1 / (a * a)))),
+    sp.coth: (mpmath.coth, lambda a: -1 / mpmath.sinh(a) ** 2),
+    sp.sech: (mpmath.sech, lambda a: -mpmath.sech(a) * mpmath.tanh(a)),
+    sp.csch: (mpmath.csch, lambda a: -mpmath.csch(a) * mpmath.coth(a)),
+    sp.acoth: (mpmath.acoth, lambda a: 1 / (1 - a * a)),
+    sp.asech: (mpmath.asech, lambda a: -1 / (a * mpmath.sqrt(1 - a * a))),
+    sp.acsch: (mpmath.acsch, lambda a: -1 / (a * a * mpmath.sqrt(1 + 1 / (a * a)))),
+    sp.erf: (mpmath.erf, lambda a: 2 * mpmath.exp(-a * a) / mpmath.sqrt(mpmath.pi)),
+    sp.erfc: (mpmath.erfc, lambda a: -2 * mpmath.exp(-a * a) / mpmath.sqrt(mpmath.pi)),
+    sp.gamma: (mpmath.gamma, lambda a: mpmath.gamma(a) * mpmath.psi(0, a)),
+    sp.loggamma: (mpmath.loggamma, lambda a: mpmath.psi(0, a)),
 }
 
 _DOMAIN = {
@@ -103,6 +119,17 @@ _DOMAIN = {
     sp.acos: lambda a: -1 <= a <= 1,
     sp.acosh: lambda a: a >= 1,
     sp.atanh: lambda a: -1 < a < 1,
+    sp.cot: lambda a: a != 0,
+    sp.csc: lambda a: a != 0,
+    sp.coth: lambda a: a != 0,
+    sp.csch: lambda a: a != 0,
+    sp.acsch: lambda a: a != 0,
+    sp.asec: lambda a: abs(a) >= 1,
+    sp.acsc: lambda a: abs(a) >= 1,
+    sp.acoth: lambda a: abs(a) > 1,
+    sp.asech: lambda a: 0 < a <= 1,
+    sp.gamma: lambda a: not (a <= 0 and mpmath.isint(a)),
+    sp.loggamma: lambda a: a > 0,
 }
 
 _RELATIONS = {
@@ -192,15 +219,28 @@ class _Evaluator:
         if e.is_Pow:
             return self._pow(e)
         f = type(e)
+        if f is sp.acot:  # SymPy's acot jumps at 0 (from -pi/2 to pi/2)
+            self.kinks.append(self(e.args[0])[0])
         if f in _UNARY:
-            a, ma = self(e.args[0])
-            ok = _DOMAIN.get(f)
-            if ok is not None and not ok(a):
-                raise OracleDomainError(f"{e} is outside the domain of {f.__name__} at the point")
-            value, deriv = _UNARY[f]
-            v = value(a)
-            d = abs(deriv(a)) if ma else mpmath.mpf(0)
-            return v, d * ma + abs(v)
+            return self._unary(e, f)
+        if f is sp.polygamma:
+            n, a, ma = int(e.args[0]), *self(e.args[1])
+            if a <= 0 and mpmath.isint(a):
+                raise OracleDomainError(f"{e} is at a pole of polygamma")
+            v = mpmath.psi(n, a)
+            return v, (abs(mpmath.psi(n + 1, a)) * ma if ma else mpmath.mpf(0)) + abs(v)
+        if f is sp.atan2:
+            (y, my), (x, mx) = self(e.args[0]), self(e.args[1])
+            if x == 0 and y == 0:
+                raise OracleDomainError(f"{e} is undefined at the origin")
+            if x < 0:
+                self.kinks.append(y)  # the branch cut on the negative x axis
+            v = mpmath.atan2(y, x)
+            return v, (abs(x) * my + abs(y) * mx) / (x * x + y * y) + abs(v)
+        if f in (sp.floor, sp.ceiling):
+            a, _ = self(e.args[0])
+            self.kinks.append(a - mpmath.nint(a))
+            return (mpmath.floor(a) if f is sp.floor else mpmath.ceil(a)), mpmath.mpf(0)
         if f is sp.Abs:
             a, ma = self(e.args[0])
             self.kinks.append(a)
@@ -227,6 +267,10 @@ class _Evaluator:
             if a == 0:
                 raise OracleDomainError(f"{e} at its singular point")
             return mpmath.mpf(0), mpmath.mpf(0)
+        if f is sp.Derivative and isinstance(e.expr, (sp.floor, sp.ceiling)):
+            a, _ = self(e.expr.args[0])  # zero away from the integers, where the step jumps
+            self.kinks.append(a - mpmath.nint(a))
+            return mpmath.mpf(0), mpmath.mpf(0)
         if f is sp.Derivative and isinstance(e.expr, (sp.sign, sp.Heaviside, sp.DiracDelta)):
             # SymPy leaves d sign(u)/dx unevaluated when it cannot tell u is real;
             # it is a multiple of DiracDelta(u), zero away from the kink.
@@ -249,6 +293,16 @@ class _Evaluator:
                     return self(piece.expr)
             raise OracleDomainError(f"no condition of {e} holds at the point")
         raise TypeError(f"the oracle has no rule for {f.__name__} (in {e})")
+
+    def _unary(self, e, f):
+        a, ma = self(e.args[0])
+        ok = _DOMAIN.get(f)
+        if ok is not None and not ok(a):
+            raise OracleDomainError(f"{e} is outside the domain of {f.__name__} at the point")
+        value, deriv = _UNARY[f]
+        v = value(a)
+        d = abs(deriv(a)) if ma else mpmath.mpf(0)
+        return v, d * ma + abs(v)
 
     def _pow(self, e):
         base, q = e.args

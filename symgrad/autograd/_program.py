@@ -27,22 +27,19 @@ from itertools import chain
 import numpy as np
 import sympy as sp
 
+from symgrad._functions import ELEMENTARY
 from symgrad.autograd._rules import FORWARD, VJP_RULES
 from symgrad.errors import UnsupportedFunctionError
 
 __all__ = ["TapeProgram"]
 
-#: SymPy class -> tape primitive of one argument.
-UNARY = {
-    sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan",
-    sp.asin: "asin", sp.acos: "acos", sp.atan: "atan", sp.sinh: "sinh", sp.cosh: "cosh",
-    sp.tanh: "tanh", sp.asinh: "asinh", sp.acosh: "acosh", sp.atanh: "atanh",
-    sp.Abs: "abs", sp.sign: "sign",
-}
+#: SymPy class -> tape primitive of its arguments: the table's functions (each named as
+#: its class: exp, cot, erf, atan2, ...), and abs and sign.
+UNARY = {**{row.sympy: row.name for row in ELEMENTARY}, sp.Abs: "abs", sp.sign: "sign"}
 #: n-ary SymPy class -> binary tape primitive, folded from the left as the tape does.
 FOLDED = {sp.Max: "maximum", sp.Min: "minimum"}
 #: Primitives whose vector-Jacobian product is zero (steps): backward skips them.
-FLAT = frozenset({"sign", "heaviside"})
+FLAT = frozenset({"sign", "heaviside"} | {row.name for row in ELEMENTARY if row.flat})
 
 
 class _Group:
@@ -163,7 +160,7 @@ class TapeProgram:
             return self._node("pow", (b, self._translate(exponent)))
         name = UNARY.get(cls)
         if name is not None:
-            return self._node(name, (self._translate(e.args[0]),))
+            return self._node(name, tuple(self._arguments(e)))
         name = FOLDED.get(cls)
         if name is not None:
             slots = self._arguments(e)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from symgrad._functions import ELEMENTARY
 from symgrad.autograd import _layers_rules
 
 __all__ = ["FORWARD", "VJP_RULES"]
@@ -76,20 +77,6 @@ FORWARD = {
     "pow": np.power,
     "matmul": np.matmul,
     "neg": np.negative,
-    "exp": np.exp,
-    "log": np.log,
-    "sin": np.sin,
-    "cos": np.cos,
-    "tan": np.tan,
-    "asin": np.arcsin,
-    "acos": np.arccos,
-    "atan": np.arctan,
-    "sinh": np.sinh,
-    "cosh": np.cosh,
-    "tanh": np.tanh,
-    "asinh": np.arcsinh,
-    "acosh": np.arccosh,
-    "atanh": np.arctanh,
     "sqrt": np.sqrt,
     "abs": np.abs,
     "sign": np.sign,
@@ -113,20 +100,6 @@ VJP_RULES = {
     "pow": (_pow_base, _pow_exponent),
     "matmul": (_matmul_a, _matmul_b),
     "neg": (lambda g, ans, a: -g,),
-    "exp": (lambda g, ans, a: g * ans,),
-    "log": (lambda g, ans, a: g / a,),
-    "sin": (lambda g, ans, a: g * np.cos(a),),
-    "cos": (lambda g, ans, a: -g * np.sin(a),),
-    "tan": (lambda g, ans, a: g * (1.0 + ans * ans),),
-    "asin": (lambda g, ans, a: g / np.sqrt(1.0 - a * a),),
-    "acos": (lambda g, ans, a: -g / np.sqrt(1.0 - a * a),),
-    "atan": (lambda g, ans, a: g / (1.0 + a * a),),
-    "sinh": (lambda g, ans, a: g * np.cosh(a),),
-    "cosh": (lambda g, ans, a: g * np.sinh(a),),
-    "tanh": (lambda g, ans, a: g * (1.0 - ans * ans),),
-    "asinh": (lambda g, ans, a: g / np.sqrt(a * a + 1.0),),
-    "acosh": (lambda g, ans, a: g / (np.sqrt(a - 1.0) * np.sqrt(a + 1.0)),),
-    "atanh": (lambda g, ans, a: g / (1.0 - a * a),),
     "sqrt": (lambda g, ans, a: g * 0.5 / ans,),
     "abs": (lambda g, ans, a: g * np.sign(a),),
     "sign": (_zero,),
@@ -147,3 +120,7 @@ VJP_RULES = {
 
 FORWARD.update(_layers_rules.FORWARD)
 VJP_RULES.update(_layers_rules.VJP_RULES)
+# the functions of the table (exp, log, sin, ..., erf, atan2), one primitive each, named
+# as their SymPy class
+FORWARD.update({row.name: row.forward for row in ELEMENTARY})
+VJP_RULES.update({row.name: row.vjp for row in ELEMENTARY})

@@ -9,12 +9,13 @@ symbolic engine.
 from __future__ import annotations
 
 from contextlib import nullcontext as _nothing
-from functools import reduce
+from functools import partial, reduce
 
 import numpy as np
 import sympy as sp
 from sympy.logic.boolalg import BooleanFalse, BooleanTrue
 
+from symgrad._functions import ELEMENTARY
 from symgrad._point import NUMPY_RELATIONS, split_point
 from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported, free_symbols, has_any
 from symgrad.autograd._tensor import Tensor, apply, where
@@ -46,26 +47,14 @@ def _heaviside(z: Tensor, *rest: Tensor) -> Tensor:
 SYMPY_TO_TAPE = {
     sp.Add: lambda *a: reduce(lambda u, v: u + v, a),
     sp.Mul: lambda *a: reduce(lambda u, v: u * v, a),
-    sp.exp: Tensor.exp,
-    sp.log: Tensor.log,
-    sp.sin: Tensor.sin,
-    sp.cos: Tensor.cos,
-    sp.tan: Tensor.tan,
-    sp.asin: Tensor.asin,
-    sp.acos: Tensor.acos,
-    sp.atan: Tensor.atan,
-    sp.sinh: Tensor.sinh,
-    sp.cosh: Tensor.cosh,
-    sp.tanh: Tensor.tanh,
-    sp.asinh: Tensor.asinh,
-    sp.acosh: Tensor.acosh,
-    sp.atanh: Tensor.atanh,
     sp.Abs: Tensor.abs,
     sp.sign: Tensor.sign,
     sp.Heaviside: _heaviside,
     sp.Max: lambda *a: reduce(Tensor.maximum, a),
     sp.Min: lambda *a: reduce(Tensor.minimum, a),
 }
+# the functions of the table: the primitive named as the SymPy class (exp, erf, atan2...)
+SYMPY_TO_TAPE.update({row.sympy: partial(apply, row.name) for row in ELEMENTARY})
 
 _RELATIONS = NUMPY_RELATIONS
 

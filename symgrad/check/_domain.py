@@ -3,7 +3,9 @@
 Every function symgrad supports is real and finite on a domain: ``log u`` needs
 ``u > 0``; ``u^p`` with a non-integer ``p`` needs ``u >= 0``; ``asin u`` and
 ``acos u`` need ``|u| <= 1``; ``acosh u`` needs ``u >= 1``; ``atanh u`` needs
-``|u| < 1``; ``1/u`` (any negative power) needs ``u != 0``. Outside it, the
+``|u| < 1``; ``1/u`` (any negative power) needs ``u != 0``; the others (``cot``,
+``asec``, ``gamma``, ``loggamma``, ``atan2``...) as the ``domain`` column of
+``symgrad._functions`` says. Outside it, the
 finite-difference evaluator and the complex step quietly return NaN or a complex
 branch (``log(-1) = iπ``, whose complex step reads as a gradient of 3e20), so the
 check looks for such points first and raises :class:`~symgrad.errors.DomainError`.
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from symgrad._functions import ELEMENTARY, row_of
 from symgrad.check._evaluate import evaluate
 from symgrad.check._kinks import _Reach
 from symgrad.errors import DomainError
@@ -44,28 +47,6 @@ class Singularity:
 
 def _is_integer(p) -> np.ndarray:
     return np.asarray(np.floor(p) == p)
-
-
-def _log(u):
-    return [(u < 0, "log needs an argument > 0"),
-            (u == 0, "log needs an argument > 0 (log 0 = -infinity)")], []
-
-
-def _bounded(name):
-    def rule(u):
-        return [(np.abs(u) > 1, f"{name} needs an argument in [-1, 1]")], \
-               [(np.abs(u) == 1, f"its derivative ±1/sqrt(1 - u²) is infinite at u = ±1")]
-    return rule
-
-
-def _acosh(u):
-    return [(u < 1, "acosh needs an argument >= 1")], \
-           [(u == 1, "its derivative 1/sqrt(u² - 1) is infinite at u = 1")]
-
-
-def _atanh(u):
-    return [(np.abs(u) > 1, "atanh needs an argument in (-1, 1)"),
-            (np.abs(u) == 1, "atanh needs an argument in (-1, 1) (atanh ±1 = ±infinity)")], []
 
 
 def _number_power(u, p: float):
@@ -97,14 +78,9 @@ def _power(u, p, exponent_moves: bool):
 
 #: ``SymPy class -> rule(argument values) -> (errors, singular)``, each a list of
 #: ``(mask, reason)``: where ``mask`` holds the function is undefined (errors) or has an
-#: infinite derivative (singular). Powers are handled apart (two arguments).
-DOMAIN_RULES: dict = {
-    sp.log: _log,
-    sp.asin: _bounded("asin"),
-    sp.acos: _bounded("acos"),
-    sp.acosh: _acosh,
-    sp.atanh: _atanh,
-}
+#: infinite derivative (singular): the ``domain`` of the rows of ``symgrad._functions``.
+#: Powers are handled apart.
+DOMAIN_RULES: dict = {row.sympy: row.domain for row in ELEMENTARY if row.domain is not None}
 
 
 def _number(v) -> str:
@@ -147,9 +123,10 @@ class _Scan:
             else:
                 errors, singular = _power(u, self.real(p), bool(self.reach(p)))
         elif type(expr) in DOMAIN_RULES:
-            base = expr.args[0]
-            u = self.real(base)
-            errors, singular = DOMAIN_RULES[type(expr)](u)
+            values = [self.real(a) for a in expr.args]
+            shown = row_of(expr).argument
+            base, u = expr.args[shown], values[shown]
+            errors, singular = DOMAIN_RULES[type(expr)](*values)
         else:
             return
         for mask, reason in errors:

@@ -13,13 +13,17 @@ import numpy as np
 import sympy as sp
 from sympy.logic.boolalg import BooleanFalse, BooleanTrue
 
+from symgrad._functions import ELEMENTARY
 from symgrad._point import NUMPY_RELATIONS
 from symgrad.errors import UnsupportedFunctionError
 
 __all__ = ["evaluate", "NON_ANALYTIC"]
 
-#: Constructs at which the complex step is not valid (not holomorphic, or with kinks).
-NON_ANALYTIC = (sp.Abs, sp.sign, sp.Max, sp.Min, sp.Heaviside, sp.Piecewise)
+#: Constructs at which the complex step is not valid (not holomorphic, or with kinks), and
+#: the functions evaluated here in real arithmetic only (erf, gamma, atan2, floor...).
+NON_ANALYTIC = (sp.Abs, sp.sign, sp.Max, sp.Min, sp.Heaviside, sp.Piecewise) + tuple(
+    row.sympy for row in ELEMENTARY if row.complex is None
+)
 
 
 def _heaviside(z, h0=0.0):
@@ -38,26 +42,14 @@ _FUNCTIONS = {
     sp.Add: lambda *a: reduce(np.add, a),
     sp.Mul: lambda *a: reduce(np.multiply, a),
     sp.Pow: np.power,
-    sp.exp: np.exp,
-    sp.log: np.log,
-    sp.sin: np.sin,
-    sp.cos: np.cos,
-    sp.tan: np.tan,
-    sp.asin: np.arcsin,
-    sp.acos: np.arccos,
-    sp.atan: np.arctan,
-    sp.sinh: np.sinh,
-    sp.cosh: np.cosh,
-    sp.tanh: np.tanh,
-    sp.asinh: np.arcsinh,
-    sp.acosh: np.arccosh,
-    sp.atanh: np.arctanh,
     sp.Abs: np.abs,
     sp.sign: lambda z: np.sign(np.real(z)),
     sp.Heaviside: _heaviside,
     sp.Max: _extreme(np.greater_equal),
     sp.Min: _extreme(np.less_equal),
 }
+# the functions of the table, in complex arithmetic where the complex step may use them
+_FUNCTIONS.update({row.sympy: row.complex or row.forward for row in ELEMENTARY})
 
 _RELATIONS = NUMPY_RELATIONS
 

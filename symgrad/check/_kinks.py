@@ -1,6 +1,8 @@
-"""Find the kinks of ``Abs sign Heaviside Max Min Piecewise`` that a point sits on.
+"""Find the kinks of ``Abs sign Heaviside Max Min Piecewise`` (and the jumps of ``floor``,
+``ceiling``, ``acot``, ``atan2``) that a point sits on.
 
-A point is *at* a kink when an argument of ``Abs``/``sign``/``Heaviside`` is zero, two
+A point is *at* a kink when an argument of ``Abs``/``sign``/``Heaviside`` is zero (the
+``kink`` of its row in ``symgrad._functions``: ``floor`` at an integer), two
 arguments of ``Max``/``Min`` tie for the extreme, or the two sides of a ``Piecewise``
 condition are equal (for any sample, with data). It is *within the step* of one when
 the finite-difference stencil crosses it (the argument changes sign, the winner of
@@ -17,6 +19,7 @@ import numpy as np
 import sympy as sp
 
 from symgrad._expr import unique_nodes
+from symgrad._functions import row_of
 from symgrad.check._evaluate import evaluate
 
 __all__ = ["AxisStencil", "Kink", "find_kinks"]
@@ -81,8 +84,9 @@ def _boundaries(expr: sp.Basic):
     ``pair`` is ``(a, b)`` for two arguments of a ``Max``/``Min`` (``z = a - b``), else ``None``.
     """
     for node in unique_nodes(expr):
-        if isinstance(node, (sp.Abs, sp.sign, sp.Heaviside)):
-            yield node, node.args[0], None
+        row = row_of(node)
+        if row is not None and row.kink is not None:  # Abs, sign, Heaviside, floor, acot...
+            yield node, row.kink(*node.args), None
         elif isinstance(node, (sp.Max, sp.Min)):
             for a, b in combinations(node.args, 2):
                 yield node, (b if a == 0 else a if b == 0 else a - b), (a, b)

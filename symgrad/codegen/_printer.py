@@ -14,27 +14,21 @@ import re
 import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 
+from symgrad._functions import CONSTRUCTS, ELEMENTARY, FUNCTION_TABLE, supported_text
 from symgrad.errors import UnsupportedFunctionError
 
-__all__ = ["KernelPrinter", "MATH_FUNCTIONS", "VECTOR_FUNCTIONS", "VECTOR_MATH_IMPORT", "python_name"]
+__all__ = ["KernelPrinter", "MATH_FUNCTIONS", "SPECIAL_IMPORT", "VECTOR_FUNCTIONS", "VECTOR_MATH_IMPORT", "python_name"]
 
-#: SymPy function class name -> the ``math`` function Numba compiles for it.
+#: SymPy function class name -> the ``math`` function Numba compiles for it (the rows of
+#: ``symgrad._functions`` printed as one call of a ``math`` function).
 MATH_FUNCTIONS = {
-    "exp": "math.exp",
-    "log": "math.log",
-    "sin": "math.sin",
-    "cos": "math.cos",
-    "tan": "math.tan",
-    "asin": "math.asin",
-    "acos": "math.acos",
-    "atan": "math.atan",
-    "sinh": "math.sinh",
-    "cosh": "math.cosh",
-    "tanh": "math.tanh",
-    "asinh": "math.asinh",
-    "acosh": "math.acosh",
-    "atanh": "math.atanh",
+    row.name: row.printed[: -len("({0})")] for row in ELEMENTARY
+    if row.printed.startswith("math.") and row.printed.endswith("({0})") and row.printed.count("(") == 1
 }
+
+#: The import line of the compiled special functions (``sf.polygamma``, ``sf.loggamma``),
+#: which ``KernelSource`` adds to a module that calls them.
+SPECIAL_IMPORT = "from symgrad.jit import _special as sf"
 
 #: The functions printed as calls of symgrad's branch-free versions (``vm``, the module
 #: ``symgrad.jit._elementary``), which LLVM inlines and vectorises over samples;
@@ -54,7 +48,7 @@ def python_name(name: str, taken: set) -> str:
         base = re.sub(r"\W+", "_", name).strip("_") or "s"
         if not base[0].isalpha():
             base = "s_" + base
-    if keyword.iskeyword(base) or base in {"math", "numba", "np", "vm", "prange", "abs", "max", "min"} or re.match(r"^[ta]\d+$", base):
+    if keyword.iskeyword(base) or base in {"math", "numba", "np", "vm", "sf", "prange", "abs", "max", "min"} or re.match(r"^[ta]\d+$", base):
         base = base + "_"
     candidate, k = base, 1
     while candidate in taken:
@@ -95,9 +89,7 @@ class KernelPrinter(PythonCodePrinter):
         return self._definitions.get(expr, expr)
 
     printmethod = "_symgrad_kernel"
-    _allowed = tuple(getattr(sp, name) for name in MATH_FUNCTIONS) + (
-        sp.Abs, sp.sign, sp.Max, sp.Min, sp.Heaviside, sp.Piecewise,
-    )
+    _allowed = tuple(row.sympy for row in ELEMENTARY + CONSTRUCTS)
 
     def __init__(self, names: dict, vector_math: bool = False, definitions: dict | None = None):
         super().__init__({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": False})
@@ -196,21 +188,25 @@ class KernelPrinter(PythonCodePrinter):
         return f"{b}**{e}"
 
     def _print_Function(self, expr):
+        """A function of the table: a ``math`` call, or the row's text (``1.0/math.tan(u)``...)."""
         name = expr.func.__name__
-        if name in MATH_FUNCTIONS and isinstance(expr, self._allowed):
+        row = FUNCTION_TABLE.get(name)
+        if row is not None and row.kind == "elementary" and isinstance(expr, self._allowed):
             arg = self._defined(expr.args[0])
             if self._vector and name == "log" and arg.is_Add and len(arg.args) == 2 and sp.S.One in arg.args:
                 rest = arg.args[1] if arg.args[0] == sp.S.One else arg.args[0]
                 return f"vm.log1p({self._print(rest)})"
-            args = ", ".join(self._print(a) for a in expr.args)
-            return f"{self._functions[name]}({args})"
+            args = [self._print(a) for a in expr.args]
+            if name in self._functions:
+                return f"{self._functions[name]}({', '.join(args)})"
+            level = sp.printing.precedence.PRECEDENCE["Mul"]
+            quotient = {f"p{i}": self.parenthesize(a, level, strict=True) for i, a in enumerate(expr.args)}
+            return row.printed.format(*args, **quotient)
         raise UnsupportedFunctionError(
             f"symgrad cannot compile the function {name} (in {expr}): it has no float64 "
-            f"translation; supported: {', '.join(MATH_FUNCTIONS)}, Abs, sign, Max, Min, "
-            "Heaviside, Piecewise. Rewrite it with these."
+            f"translation; supported: {supported_text()}. Rewrite it with these."
         )
 
-    _print_exp = _print_log = _print_tanh = _print_Function
 
     def _print_Add(self, expr, order=None):
         """A sum; ``exp(u) - 1`` as ``vm.expm1(u)`` with ``vector_math``."""
@@ -272,9 +268,15 @@ class KernelPrinter(PythonCodePrinter):
     def emptyPrinter(self, expr):
         raise UnsupportedFunctionError(
             f"symgrad cannot compile {type(expr).__name__} (in {expr}); it is not one of "
-            "the supported constructs (+ - * / **, exp, log, trig, hyperbolic, Abs, sign, "
-            "Max, Min, Heaviside, Piecewise)."
+            f"the supported constructs (+ - * / **, {supported_text()})."
         )
 
     def _print_not_supported(self, expr):
         return self.emptyPrinter(expr)
+
+
+# SymPy's Python printer has its own method for some of these (``math.lgamma`` for
+# ``loggamma``, ``math.floor`` for ``floor``); the table decides instead.
+for _row in ELEMENTARY:
+    setattr(KernelPrinter, f"_print_{_row.name}", KernelPrinter._print_Function)
+del _row

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 
-from symgrad.codegen._printer import VECTOR_MATH_IMPORT, KernelPrinter, python_name
+from symgrad.codegen._printer import SPECIAL_IMPORT, VECTOR_MATH_IMPORT, KernelPrinter, python_name
 from symgrad.errors import UnsupportedFunctionError
 
 __all__ = ["BLOCK", "SPLIT", "KernelSource", "pointwise_source", "objective_source"]
@@ -54,6 +54,9 @@ def _header(what: str, vector_math: bool) -> str:
     return text.replace("import numpy as np\n", f"import numpy as np\n{VECTOR_MATH_IMPORT}\n") if vector_math else text
 
 
+_CALLS_SPECIAL = re.compile(r"(?<![\w.])sf\.")
+
+
 @dataclass(frozen=True)
 class KernelSource:
     """The generated module: its text and the functions it defines.
@@ -75,6 +78,13 @@ class KernelSource:
     loops: tuple = ()
     statements: int = 0
     split: bool = False
+
+    def __post_init__(self):
+        # a module that calls the compiled special functions imports them (one place for
+        # every writer of modules: straight-line code, loops, least squares)
+        if _CALLS_SPECIAL.search(self.text) and SPECIAL_IMPORT not in self.text:
+            head, sep, rest = self.text.partition("import numpy as np\n")
+            object.__setattr__(self, "text", f"{head}{sep}{SPECIAL_IMPORT}\n{rest}" if sep else f"{SPECIAL_IMPORT}\n{self.text}")
 
     def __repr__(self) -> str:
         return (

@@ -18,6 +18,7 @@ from __future__ import annotations
 import sympy as sp
 
 from symgrad._expr import canonicalize
+from symgrad._functions import ELEMENTARY, row_of
 from symgrad.errors import UnsupportedFunctionError
 
 __all__ = ["local_derivative", "apply_conventions", "real_diff"]
@@ -135,11 +136,9 @@ def real_diff(rhs: sp.Expr, s: sp.Symbol) -> sp.Expr:
     return _chain(rhs, s, {})
 
 
-#: Functions whose derivative ``f'(u)`` is SymPy's ``fdiff`` (then times ``u'``).
-_ELEMENTARY = (
-    sp.exp, sp.log, sp.sin, sp.cos, sp.tan, sp.sinh, sp.cosh, sp.tanh,
-    sp.asin, sp.acos, sp.atan, sp.asinh, sp.acosh, sp.atanh,
-)
+#: Functions differentiated by the chain rule over their arguments, each partial SymPy's
+#: ``fdiff`` or the row's own (``floor' = 0``): the elementary rows of ``symgrad._functions``.
+_ELEMENTARY = tuple(row.sympy for row in ELEMENTARY)
 
 
 def _chain(e: sp.Expr, s: sp.Symbol, memo: dict) -> sp.Expr:
@@ -159,8 +158,14 @@ def _chain(e: sp.Expr, s: sp.Symbol, memo: dict) -> sp.Expr:
         db = _chain(e.base, s, memo)
         d = sp.S.Zero if db == 0 else e.exp * e.base ** (e.exp - 1) * db
     elif isinstance(e, _ELEMENTARY) or (isinstance(e, sp.Abs) and e.args[0].is_extended_real):
-        du = _chain(e.args[0], s, memo)
-        d = sp.S.Zero if du == 0 else e.fdiff(1) * du
+        row = row_of(e)
+        partials = row.derivative(*e.args) if row is not None and row.derivative is not None else None
+        terms = []
+        for i, a in enumerate(e.args):
+            da = _chain(a, s, memo)
+            if da != 0:
+                terms.append((e.fdiff(i + 1) if partials is None else partials[i]) * da)
+        d = sp.Add(*terms)
     elif isinstance(e, (sp.sign, sp.Heaviside)) and e.args[0].is_extended_real:
         d = sp.S.Zero  # a step: 0 wherever it is differentiable (symgrad's convention)
     else:

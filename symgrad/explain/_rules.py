@@ -21,6 +21,7 @@ import re
 
 import sympy as sp
 
+from symgrad._functions import FUNCTION_TABLE
 from symgrad.errors import UnsupportedFunctionError
 from symgrad.explain._explanation import Step
 
@@ -31,33 +32,25 @@ def _step(u):
     return sp.Heaviside(u, 0)
 
 
-#: Outer derivatives of the one-argument functions: class -> (rule, formula in u, f').
+def _outer(row):
+    """``u -> f'(u)`` of a one-argument row: its own partial, else SymPy's ``fdiff``."""
+    if row.derivative is not None:
+        return lambda u: row.derivative(u)[0]
+    return lambda u: row.sympy(u).fdiff(1)
+
+
+#: Outer derivatives of the one-argument functions: class -> (rule, formula in u, f'),
+#: from the rows of ``symgrad._functions`` (``atan2`` has a rule of its own).
 OUTER_RULES: dict = {
-    sp.exp: ("exp rule", "d exp(u)/du = exp(u)", sp.exp),
-    sp.log: ("log rule", "d log(u)/du = 1/u", lambda u: 1 / u),
-    sp.sin: ("trig rule", "d sin(u)/du = cos(u)", sp.cos),
-    sp.cos: ("trig rule", "d cos(u)/du = -sin(u)", lambda u: -sp.sin(u)),
-    sp.tan: ("trig rule", "d tan(u)/du = 1 + tan(u)^2", lambda u: sp.tan(u) ** 2 + 1),
-    sp.asin: ("inverse trig rule", "d asin(u)/du = 1/sqrt(1 - u^2)", lambda u: 1 / sp.sqrt(1 - u**2)),
-    sp.acos: ("inverse trig rule", "d acos(u)/du = -1/sqrt(1 - u^2)", lambda u: -1 / sp.sqrt(1 - u**2)),
-    sp.atan: ("inverse trig rule", "d atan(u)/du = 1/(1 + u^2)", lambda u: 1 / (u**2 + 1)),
-    sp.sinh: ("hyperbolic rule", "d sinh(u)/du = cosh(u)", sp.cosh),
-    sp.cosh: ("hyperbolic rule", "d cosh(u)/du = sinh(u)", sp.sinh),
-    sp.tanh: ("hyperbolic rule", "d tanh(u)/du = 1 - tanh(u)^2", lambda u: 1 - sp.tanh(u) ** 2),
-    sp.asinh: ("inverse hyperbolic rule", "d asinh(u)/du = 1/sqrt(u^2 + 1)", lambda u: 1 / sp.sqrt(u**2 + 1)),
-    sp.acosh: ("inverse hyperbolic rule", "d acosh(u)/du = 1/(sqrt(u - 1)·sqrt(u + 1))",
-               lambda u: 1 / (sp.sqrt(u - 1) * sp.sqrt(u + 1))),
-    sp.atanh: ("inverse hyperbolic rule", "d atanh(u)/du = 1/(1 - u^2)", lambda u: 1 / (1 - u**2)),
-    sp.Abs: ("abs rule", "d|u|/du = sign(u), so |u|'(0) = 0", sp.sign),
-    sp.sign: ("sign rule", "d sign(u)/du = 0 (taken as 0 everywhere, sign(0) = 0)", lambda u: sp.S.Zero),
-    sp.Heaviside: ("step rule", "d H(u)/du = 0 (taken as 0 everywhere, H(0) = 0)", lambda u: sp.S.Zero),
+    row.sympy: (*row.explain, _outer(row)) for row in FUNCTION_TABLE.values()
+    if row.explain is not None and row.arity[0] == 1
 }
 
 #: Every rule name a step can carry.
 RULES = (
     "constant rule", "variable rule", "sum rule", "constant multiple rule", "product rule",
     "quotient rule", "power rule", "exponential rule", "general power rule", "chain rule",
-    "max rule", "min rule", "piecewise rule",
+    "max rule", "min rule", "piecewise rule", "atan2 rule",
 ) + tuple(dict.fromkeys(r for r, _, _ in OUTER_RULES.values()))
 
 _U = re.compile(r"(?<![A-Za-z_])(d?)u(?![A-Za-z_0-9])")
@@ -140,6 +133,8 @@ class Walker:
             branches = [(self.d(branch, inner), cond) for branch, cond in e.args]
             return ("piecewise rule", "the derivative of the branch that is taken (conditions are not "
                     "differentiated)", sp.Piecewise(*branches), "", "", {})
+        if isinstance(e, sp.atan2):
+            return self._atan2(e, inner)
         if type(e) in OUTER_RULES:
             return self._function(e, inner, name)
         raise UnsupportedFunctionError(
@@ -207,6 +202,15 @@ class Walker:
                        "with H(0) = 0: at a tie every branch gets 0")
         note = _note(zip(names, args))
         return f"{kind} rule", formula, sp.Add(*terms), note, "", {"parts": list(zip(names, args))}
+
+    def _atan2(self, e, inner):
+        """``atan2(v, w)``, the angle of the point ``(w, v)``: ``(w·v' - v·w')/(v^2 + w^2)``."""
+        v_expr, w_expr = e.args
+        (v, w), (dv, dw) = self._parts(inner, v_expr, w_expr)
+        result = (w_expr * dv - v_expr * dw) / (v_expr**2 + w_expr**2)
+        formula = f"{self.dx(f'atan2({v}, {w})')} = ({w}·{self.dx(v)} - {v}·{self.dx(w)})/({v}^2 + {w}^2)"
+        parts = [(v, v_expr), (w, w_expr)]
+        return "atan2 rule", formula, result, _note(parts), "", {"parts": parts}
 
     def _function(self, e, inner, name):
         rule, formula, outer = OUTER_RULES[type(e)]

@@ -47,6 +47,8 @@ _VERSION = "0.1.0"
 #: into them, and Numba's cache does not notice when they change: their text is
 #: part of every key.
 _ELEMENTARY = (Path(__file__).with_name("_elementary.py")).read_bytes()
+#: ... and so are the special functions (``sf.polygamma``), written in ``symgrad._special``.
+_SPECIAL = (Path(__file__).parent.parent / "_special.py").read_bytes()
 _VECTOR_IMPORT = "from symgrad.jit import _elementary as vm\n"
 _LIBM_IMPORT = "from symgrad.jit import _libm as vm\n"
 _warned = False
@@ -75,6 +77,7 @@ def source_key(text: str, options: JitOptions = DEFAULT_OPTIONS) -> str:
         options.key(),
         _VERSION,
         hashlib.sha256(_ELEMENTARY).hexdigest(),
+        hashlib.sha256(_SPECIAL).hexdigest(),
         numba.__version__,
         np.__version__,
         sys.version,
