@@ -186,6 +186,9 @@ def load_module(source, options: JitOptions = DEFAULT_OPTIONS) -> types.ModuleTy
     else:
         module = _import_text(module_name, source.text, key)
         cache = False
+    for name, value in list(vars(module).items()):  # symgrad's own kernels it calls: compiled, for Numba to type
+        if isinstance(value, LazyKernel):
+            setattr(module, name, value.resolve())
     for name in source.functions:
         kwargs = options.numba_kwargs(loop=name in source.loops)
         kwargs["cache"] = cache
