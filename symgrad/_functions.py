@@ -160,6 +160,12 @@ def _of_reciprocal(f):
     return forward
 
 
+def _integers(u):
+    """``sin(πu)``: zero at the integers, where floor and ceiling jump, and changing sign
+    there only (the kink finder looks for a zero or a change of sign)."""
+    return sp.sin(sp.pi * u)
+
+
 def _vectorized(f):
     return np.vectorize(f, otypes=[np.float64])
 
@@ -175,7 +181,7 @@ def _zero(g, ans, *args):
 def _row(cls, printed, forward, vjp, rule, formula, growth, **more):
     complex_form = more.pop("complex", forward)
     return FunctionRow(cls, printed=printed, forward=forward, vjp=vjp, complex=complex_form,
-                       explain=(rule, formula), growth=growth, **more)
+                       explain=None if rule is None else (rule, formula), growth=growth, **more)
 
 
 def _construct(cls, explain=None, growth="", arity=(1, 1), aliases=None, kink=None, derivative=None):
@@ -261,7 +267,7 @@ _ROWS = (
          domain=_loggamma_domain),
     _row(sp.polygamma, "sf.polygamma({0}, {1})", _polygamma,
          (_zero, lambda g, ans, n, a: g * _polygamma(n + 1.0, a)),
-         "polygamma rule", "d polygamma(n, u)/du = polygamma(n + 1, u)", "factorial", complex=None,
+         None, None, "factorial", complex=None,
          arity=(2, 2), aliases={"digamma": sp.digamma, "trigamma": sp.trigamma},
          derivative=lambda n, u: (sp.S.Zero, sp.polygamma(n + 1, u)), domain=_polygamma_domain, argument=1),
     _row(sp.atan2, "math.atan2({0}, {1})", np.arctan2,
@@ -272,11 +278,11 @@ _ROWS = (
     _row(sp.floor, "np.floor({0})", np.floor, (_zero,), "step rule",
          "d floor(u)/du = 0 (taken as 0 everywhere, also at the integers where floor jumps)", "",
          complex=None, derivative=lambda u: (sp.S.Zero,), flat=True,
-         kink=lambda u: u - sp.floor(u + sp.S.Half)),
+         kink=_integers),
     _row(sp.ceiling, "np.ceil({0})", np.ceil, (_zero,), "step rule",
          "d ceiling(u)/du = 0 (taken as 0 everywhere, also at the integers where ceiling jumps)", "",
          complex=None, derivative=lambda u: (sp.S.Zero,), flat=True,
-         kink=lambda u: u - sp.floor(u + sp.S.Half)),
+         kink=_integers),
     # constructs: each stage has its own method for them
     _construct(sp.Abs, ("abs rule", "d|u|/du = sign(u), so |u|'(0) = 0"), aliases={"abs": sp.Abs},
                kink=lambda u: u, derivative=lambda u: (sp.sign(u),)),
