@@ -43,6 +43,7 @@ from symgrad.codegen import KernelSource
 from symgrad.codegen._source import _body, _indent, _Namer
 from symgrad.derive import derive
 from symgrad.jit import DEFAULT_OPTIONS, load_module, run_blocks
+from symgrad.jit._lazy import resolve_globals
 
 __all__ = ["BLOCK", "GRAM_UNROLL", "ResidualKernels"]
 
@@ -148,6 +149,42 @@ def residual_source(residual, params: tuple, data: tuple) -> KernelSource:
     return KernelSource(what, text, functions, ("ss_range", "gram_range", "qr_range"), len(body))
 
 
+@functools.lru_cache(maxsize=64)
+def directional_source(residual, params: tuple, data: tuple) -> KernelSource:
+    """The module text of ``second_directional(theta, v, cols, out)``: ``out_j = v^T H_j v``.
+
+    ``H_j`` is the exact Hessian ``d^2 r_j / dp_k dp_l`` of sample ``j``'s residual
+    (derived symbolically, once); the sum ``sum_k v_k (H_kk v_k + 2 sum_{l>k} H_kl v_l)``
+    reads each entry of its upper triangle once. It is the second derivative of
+    ``t -> r_j(p + t v)`` at ``t = 0``, the curvature that geodesic acceleration
+    (``symgrad.optimize._lm``) corrects the Levenberg-Marquardt step for. A module of
+    its own, compiled only when a solver first asks for it.
+    """
+    n = len(params)
+    program = derive([residual], list(params), inputs=list(params) + list(data), order=2)
+    hessian = list(program.outputs)[1 + n:]
+    namer = _Namer(list(params) + list(data))
+    upper = [(k, l) for k in range(n) for l in range(k, n)]
+    body, results = _body(program, [hessian[k * n + l] for k, l in upper], namer)
+    entry = dict(zip(upper, results))
+    unpack = [f"{namer.names[p]} = _theta[{k}]" for k, p in enumerate(params)]
+    unpack += [f"_v{k} = _dir[{k}]" for k in range(n)]
+    hoist = [f"_c{j} = _cols[{j}]" for j in range(len(data))]
+    load = [f"{namer.names[d]} = _c{j}[_i]" for j, d in enumerate(data)]
+    terms = []
+    for k in range(n):
+        inner = " + ".join([f"({entry[k, k]}) * _v{k}"] + [f"2.0 * ({entry[k, l]}) * _v{l}" for l in range(k + 1, n)])
+        terms.append(f"_v{k} * ({inner})")
+    lines = ["def second_directional(_theta, _dir, _cols, _out):"] + _indent(unpack + hoist, 1)
+    lines += ["    for _i in range(_out.shape[0]):"] + _indent(load + body, 2)
+    lines += ["        _out[_i] = " + " + ".join(terms)]
+    names = ", ".join(str(s) for s in params)
+    what = f"second directional derivative of {residual} over ({names})"
+    header = _HEADER.format(what=what).replace("from symgrad._ls_blocks import triangularise as _triangularise\n\n", "")
+    text = header + "\n" + "\n".join(lines).rstrip() + "\n"
+    return KernelSource(what, text, ("second_directional",), ("second_directional",), len(body))
+
+
 _NONE = np.empty(0)
 
 
@@ -168,6 +205,17 @@ class ResidualKernels:
         self.n = len(params)
         self.source = residual_source(residual, tuple(params), tuple(data))
         self.module = load_module(self.source, options)
+        self._expression = (residual, tuple(params), tuple(data), options)
+        self._directional = None
+
+    def second_directional(self, theta: np.ndarray, v: np.ndarray, cols, n_samples: int) -> np.ndarray:
+        """``v^T H_j v`` (N,) for every sample (see :func:`directional_source`); compiled at the first call."""
+        if self._directional is None:
+            residual, params, data, options = self._expression
+            self._directional = load_module(directional_source(residual, params, data), options)
+        out = np.empty(n_samples)
+        self._directional.second_directional(theta, np.ascontiguousarray(v, dtype=np.float64), cols, out)
+        return out
 
     def residuals(self, theta: np.ndarray, cols, n_samples: int) -> np.ndarray:
         out = np.empty(n_samples)
@@ -210,7 +258,9 @@ class ResidualKernels:
         p = self.n + 1
         blocks = _blocks(n_samples)
         out = np.zeros((blocks, p * p + 1))
-        run_blocks(self.module.qr_range, (theta, cols, _NONE if y is None else y, _NONE if w is None else w,
+        qr_range = self.module.qr_range
+        resolve_globals(getattr(qr_range, "py_func", qr_range))  # the shared triangularise, built before Numba types it
+        run_blocks(qr_range, (theta, cols, _NONE if y is None else y, _NONE if w is None else w,
                                           n_samples, out, _NONE if residuals is None else residuals), blocks)
         stacked = out[:, : p * p].reshape(blocks * p, p)
         with np.errstate(all="ignore"):

@@ -109,6 +109,19 @@ class CompiledFit:
             start += ds.n
         return r
 
+    def second_directional(self, theta: np.ndarray, free: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """``v^T H_j v`` (N,) of the weighted residuals along ``v`` in the ``free`` symbols (others held)."""
+        direction = np.zeros(len(self.symbols))
+        direction[free] = v
+        out = np.empty(self.n_samples)
+        start = 0
+        for ds, (compiled, columns, index, weight) in zip(self.spec.datasets, self.parts):
+            with np.errstate(all="ignore"):
+                curve = np.broadcast_to(compiled.second_directional(theta[index], direction[index], columns), (ds.n,))
+                out[start:start + ds.n] = curve if weight is None else curve * weight
+            start += ds.n
+        return out
+
     def solve(self, free: np.ndarray, theta: np.ndarray, *, lower, upper, ftol, xtol, gtol, max_nfev):
         """Minimise ``chisqr`` over ``theta[free]``, the other entries held; an ``LMResult``."""
         from symgrad.optimize._lm import lm_solve
@@ -154,6 +167,9 @@ class _Subproblem:
 
     def __call__(self, x):
         return self.problem.evaluate(self._theta(x), self.free)
+
+    def second_directional(self, x, v):
+        return self.problem.second_directional(self._theta(x), self.free, v)
 
 
 def curve_fit(model, data, y, *, params=None, p0=None, sigma=None, absolute_sigma=False, bounds=None,

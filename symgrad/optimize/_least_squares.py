@@ -113,6 +113,10 @@ class LeastSquares:
         """``(r, J)`` in one pass over the data."""
         return self._kernels.residuals_jacobian(self._theta(x), tuple(columns), self.n_samples(columns))
 
+    def second_directional(self, x: np.ndarray, v: np.ndarray, columns) -> np.ndarray:
+        """``v^T H_j v``, shape (N,): the exact second derivative of ``r_j(x + t v)`` at ``t = 0``."""
+        return self._kernels.second_directional(self._theta(x), v, tuple(columns), self.n_samples(columns))
+
     def problem(self, columns, factor: bool | None = None):
         """The problem ``lm_solve`` reads, bound to checked ``columns``.
 
@@ -143,6 +147,10 @@ class _Dense:
 
     def __call__(self, x):
         return self.residuals_and_jacobian(x)
+
+    def second_directional(self, x, v):
+        """``v^T H_j v`` for every sample: the exact curvature of the residuals along ``v``."""
+        return self.kernels.second_directional(self.theta(x), v, self.columns, self.n_samples)
 
 
 class _Factored(_Dense):

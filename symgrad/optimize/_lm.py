@@ -20,17 +20,33 @@ the box is held, the step is taken over the others and projected onto the box, a
 the predicted reduction is that of the projected step. At an interior point no
 bound is active and the iteration is exactly the unbounded one.
 
+Geodesic acceleration (Transtrum & Sethna 2012), for a problem that offers the
+second directional derivative ``r_vv = v^T H v`` of its residuals (``H`` the exact
+Hessian of each residual: ``LeastSquares`` and ``curve_fit`` derive it): a damped
+step ``v`` (``par > 0``) becomes ``v + a/2`` with
+
+    a = -(J^T J + par D^2)^{-1} J^T r_vv      used while  2 ||D a|| <= ALPHA ||D v||,
+
+the second-order correction that lets a step follow a curved, narrow valley
+instead of leaving it. The radius, ``par`` and the ratio ``rho`` are those of ``v``,
+so the tests above are unchanged. On NIST's Bennett5 from the first start the
+iteration then needs 97 residual evaluations instead of 765.
+
 Where this differs from ``lmder``: the first trust-region radius is ``10 ||D x0||``
-(``STEP_BOUND``, lmder's ``factor``); after ftol or xtol holds, up to ten
-Gauss-Newton steps polish the answer (each kept only if ``||r||`` does not grow
-beyond rounding: they add digits where the tests stop early, e.g. from 3 to 5 on
-NIST's ENSO with the default tolerances); and a run whose tests hold while the
-residuals no longer depend on some parameter (it ran away along a flat direction)
-is not a success: ``status = -1``, and a warning names the parameter.
+(``STEP_BOUND``, lmder's ``factor``); the acceleration above; after ftol, xtol or
+gtol holds, up to ten Gauss-Newton steps polish the answer (each kept only if
+``||r||`` does not grow beyond rounding; one that would is retried with its
+acceleration: they add digits where the tests stop early, e.g. from 3 to 5 on
+NIST's ENSO and from 3.5 to 11 on Bennett5 with the default tolerances); and a run
+whose tests hold while the residuals no longer depend on some parameter (it ran
+away along a flat direction) is not a success: ``status = -1``, and a warning names
+the parameter.
 
 References:
     J. J. Moré, "The Levenberg-Marquardt algorithm: implementation and theory",
     Lecture Notes in Mathematics 630, Springer (1978), 105-116.
+    M. K. Transtrum, J. P. Sethna, "Improvements to the Levenberg-Marquardt algorithm
+    for nonlinear least-squares minimization", arXiv:1201.5885 (2012).
     J. J. Moré, B. S. Garbow, K. E. Hillstrom, "User guide for MINPACK-1",
     Argonne National Laboratory report ANL-80-74 (1980).
 """
@@ -45,7 +61,7 @@ import numpy as np
 from symgrad.errors import InputError
 from symgrad.optimize._lm_checks import check_bounds, runaway_parameters
 from symgrad.optimize._lm_problem import as_problem, norm
-from symgrad.optimize._lm_step import gradient_state, lm_parameter, pivoted_qr, propose, safe_norm
+from symgrad.optimize._lm_step import acceleration, gradient_state, lm_parameter, pivoted_qr, propose, safe_norm
 
 __all__ = ["LMResult", "lm_solve"]
 
@@ -55,6 +71,9 @@ EPS = np.finfo(np.float64).eps
 #: leaping to a distant plateau: on the 54 NIST StRD fits it turns the failures at
 #: MGH09 and BoxBOD from the first start into certified answers, and costs none.
 STEP_BOUND = 10.0
+#: Geodesic acceleration ``a`` is added to a step ``v`` only while ``2 ||D a|| / ||D v|| <= ALPHA``
+#: (the value Transtrum and Sethna recommend).
+ALPHA = 0.75
 #: Relative change of ``||r||`` below which the Gauss-Newton polish reads it as rounding.
 ROUNDING = 1e-13
 
@@ -79,6 +98,9 @@ class LMResult:
         residuals: (m,) ``r(x)``; jacobian: (m, n) ``J(x)``.
         cost: ``0.5 r.r``.
         nfev, njev: residual and Jacobian evaluations.
+        ncev: evaluations of the residuals' second directional derivative (geodesic
+            acceleration; 0 for a problem that offers none). Not counted in ``nfev``,
+            as ``lmder`` does not count Jacobians there.
         status: MINPACK's ``info`` (1..8, see the module docstring); 0: the residuals
             at the start are not finite; -1: a parameter ran away while the residuals
             stopped depending on it (see ``warnings``); -2: the Jacobian at an accepted
@@ -103,6 +125,7 @@ class LMResult:
     active_mask: np.ndarray
     nit: int = 0
     optimality: float = math.nan
+    ncev: int = 0
     warnings: tuple = field(default_factory=tuple)
 
 
@@ -114,7 +137,8 @@ def lm_solve(fun, x0, *, lower=None, upper=None, ftol=1e-8, xtol=1e-8, gtol=1e-8
         fun: a callable ``x -> (r, J)`` with ``r`` (m,) and ``J`` (m, n) float64 (called at
             every trial point; the ``J`` of an accepted trial is reused), or an object
             with ``residuals_and_jacobian(x) -> (r, J)`` and, optionally,
-            ``residuals(x) -> r`` (then trial points evaluate only the residuals); or,
+            ``residuals(x) -> r`` (then trial points evaluate only the residuals); either
+            may offer ``second_directional(x, v) -> r_vv`` (m,) for geodesic acceleration; or,
             for data too large to hold ``J``, an object with ``sum_of_squares(x)`` and
             ``triangular_factor(x) -> (R, r.r)``, ``R`` the (n+1, n+1) triangular factor
             of a QR factorisation of ``[J | r]`` (then ``residuals`` and ``jacobian`` of
@@ -188,6 +212,8 @@ def _iterate(problem, x, lo, hi, ftol, xtol, gtol, max_nfev, fixed_diag) -> LMRe
             par, trial, pnorm, jp, gstep, clipped = propose(base, cols, diag, delta, par, x, lo, hi)
             if first:
                 delta = min(delta, pnorm)
+            if problem.curvature is not None and not clipped and pnorm > 0.0 and par > 0.0:
+                trial = _accelerate(problem, lin, x, trial, cols, diag, par, lo, hi)
             fnorm_new = problem.trial(trial)
             if not math.isfinite(fnorm_new):
                 fnorm_new = math.inf
@@ -225,7 +251,7 @@ def _iterate(problem, x, lo, hi, ftol, xtol, gtol, max_nfev, fixed_diag) -> LMRe
                 break
         if status:
             break
-    if 1 <= status <= 3 and math.isfinite(lin.fnorm):
+    if 1 <= status <= 4 and math.isfinite(lin.fnorm):
         x, lin = _polish(problem, x, lin, lo, hi, max_nfev)
     gnorm = gradient_state(lin.factor, lin.acnorm, lin.fnorm, x, lo, hi)[2]
     runaway = runaway_parameters(x, x_start, lin.fnorm, lin.acnorm, (x <= lo) | (x >= hi))
@@ -237,6 +263,27 @@ def _iterate(problem, x, lo, hi, ftol, xtol, gtol, max_nfev, fixed_diag) -> LMRe
         message = f"{message}; but {runaway[0]}"
         status = -1
     return _result(problem, x, lin, status, message, lo, hi, gnorm, nit, tuple(runaway))
+
+
+def _accelerate(problem, lin, x, trial, cols, diag, par, lo, hi):
+    """The trial ``x + v + a/2`` with geodesic acceleration ``a``, or ``x + v`` where it does not help.
+
+    ``a`` corrects the step ``v`` for the curvature of the residuals along it
+    (:func:`symgrad.optimize._lm_step.acceleration`, from the exact ``r_vv``); it is
+    used only while ``2 ||D a|| <= ALPHA ||D v||``, so that the second-order term
+    stays smaller than the first, and while the point stays in the box.
+    """
+    v = trial - x
+    rvv = problem.second_directional(x, v)
+    if rvv.shape != lin.r.shape or not np.all(np.isfinite(rvv)):
+        return trial
+    a = acceleration(lin.jac, rvv, cols, diag, par)
+    if not 2.0 * norm(diag * a) <= ALPHA * norm(diag * v):
+        return trial
+    out = x + v + 0.5 * a
+    if np.any(out < lo) or np.any(out > hi):
+        return trial
+    return out
 
 
 def _tests(actred, prered, ratio, delta, xnorm, gnorm, ftol, xtol, exhausted) -> int:
@@ -262,7 +309,7 @@ def _tests(actred, prered, ratio, delta, xnorm, gnorm, ftol, xtol, exhausted) ->
 def _polish(problem, x, lin, lo, hi, max_nfev, steps=10):
     """Up to ``steps`` Gauss-Newton steps after a test held, each kept only if ``||r||`` does not grow.
 
-    The ftol and xtol tests stop the iteration when the sum of squares (or the
+    The ftol, xtol and gtol tests stop the iteration when the sum of squares (or the
     step) changes relatively little; the parameters can then still be a multiple
     of ``sqrt(ftol)`` of their standard error from the minimiser. A Gauss-Newton
     step (the Levenberg-Marquardt step with ``par = 0``) removes most of that error
@@ -291,7 +338,14 @@ def _polish(problem, x, lin, lo, hi, max_nfev, steps=10):
         if not np.all(np.isfinite(trial)) or np.all(np.abs(trial - x) <= 4 * EPS * np.abs(x)):
             break
         if not problem.trial(trial) <= lin.fnorm * (1.0 + ROUNDING):
-            break
+            if problem.curvature is None or problem.nfev >= max_nfev:
+                break
+            # the straight step left a curved valley: follow it with geodesic acceleration
+            scale = np.where(lin.acnorm > 0.0, lin.acnorm, 1.0)  # unit-invariant, as D is
+            bent = _accelerate(problem, lin, x, trial, cols, scale, 0.0, lo, hi)
+            if bent is trial or not problem.trial(bent) <= lin.fnorm * (1.0 + ROUNDING):
+                break
+            trial = bent
         new = problem.linearize(trial, counted=True)
         if not new.fnorm <= lin.fnorm * (1.0 + ROUNDING):
             break
@@ -309,4 +363,4 @@ def _result(problem, x, lin, status, message, lo, hi, gnorm, nit, warnings) -> L
     cost = 0.5 * lin.fnorm**2 if math.isfinite(lin.fnorm) else math.inf
     return LMResult(x=x, residuals=lin.r, jacobian=lin.jac, cost=cost, nfev=problem.nfev, njev=problem.njev,
                     status=int(status), success=1 <= status <= 4, message=message, active_mask=active,
-                    nit=nit, optimality=gnorm, warnings=warnings)
+                    nit=nit, optimality=gnorm, warnings=warnings, ncev=problem.ncev)

@@ -91,6 +91,14 @@ class _Base:
         self.n = n
         self.nfev = 0
         self.njev = 0
+        #: ``(x, v) -> r_vv`` (m,), the second directional derivative of the residuals, or ``None``
+        self.curvature = None
+        self.ncev = 0
+
+    def second_directional(self, x, v) -> np.ndarray:
+        """``r_vv = v^T H_j v`` for every residual ``j`` at ``x`` (counted in ``ncev``)."""
+        self.ncev += 1
+        return np.asarray(self.curvature(x, v), dtype=np.float64).reshape(-1)
 
     def _jacobian_shape(self, r, jac):
         jac = np.asarray(jac, dtype=np.float64)
@@ -186,10 +194,15 @@ def as_problem(fun, n: int):
     if hasattr(fun, "triangular_factor") and hasattr(fun, "sum_of_squares"):
         return _Factored(fun, n)
     if callable(fun):
-        return _Callable(fun, n)
-    if hasattr(fun, "residuals_and_jacobian") and hasattr(fun, "residuals"):
-        return _Split(fun, n)
-    if hasattr(fun, "residuals_and_jacobian"):
-        return _Callable(fun.residuals_and_jacobian, n)
+        problem = _Callable(fun, n)
+    elif hasattr(fun, "residuals_and_jacobian") and hasattr(fun, "residuals"):
+        problem = _Split(fun, n)
+    elif hasattr(fun, "residuals_and_jacobian"):
+        problem = _Callable(fun.residuals_and_jacobian, n)
+    else:
+        problem = None
+    if problem is not None:
+        problem.curvature = getattr(fun, "second_directional", None)
+        return problem
     raise OptionTypeError(f"lm_solve: fun must be a callable x -> (r, J) or an object with "
                           f"residuals_and_jacobian(x), got {type(fun).__name__}")

@@ -27,7 +27,7 @@ import numpy as np
 from symgrad.jit import DEFAULT_OPTIONS
 from symgrad.jit._cache import builtin_kernel
 
-__all__ = ["householder", "lm_parameter", "pivoted_qr", "propose"]
+__all__ = ["acceleration", "householder", "lm_parameter", "pivoted_qr", "propose"]
 
 _TINY = np.finfo(np.float64).tiny
 
@@ -387,3 +387,38 @@ def gradient_state(base, acnorm, fnorm, x, lo, hi):  # pragma: no cover - compil
             if not g <= gnorm:
                 gnorm = g
     return grad, free[:m].copy(), gnorm
+
+
+@builtin_kernel(options=DEFAULT_OPTIONS)
+def acceleration(jac, rvv, cols, diag, par):  # pragma: no cover - compiled
+    """Geodesic acceleration ``a`` over the free parameters ``cols`` (zero elsewhere).
+
+    ``a`` minimises ``||J a + r_vv||^2 + par ||D a||^2``, i.e.
+    ``a = -(J^T J + par D^2)^{-1} J^T r_vv``, the velocity's own system with the
+    residuals replaced by their second directional derivative ``r_vv = v^T H v``
+    along the step ``v`` (Transtrum & Sethna 2012). Solved, like the step, from a QR
+    of ``J`` with column pivoting; with ``par = 0`` on the leading nonsingular block.
+    """
+    m = jac.shape[0]
+    k = cols.size
+    sub = np.empty((m, k))
+    for i in range(m):
+        for c in range(k):
+            sub[i, c] = jac[i, cols[c]]
+    rf, perm, qtb = pivoted_qr(sub, rvv)
+    if par > 0.0:
+        dp = np.empty(k)
+        for c in range(k):
+            dp[c] = diag[cols[perm[c]]]
+        z = _damped(rf, dp, qtb, par)[0]
+    else:
+        nsing = k
+        for j in range(k):
+            if rf[j, j] == 0.0:
+                nsing = j
+                break
+        z = _solve_upper(rf, qtb, nsing)
+    out = np.zeros(diag.size)
+    for c in range(k):
+        out[cols[perm[c]]] = -z[c]
+    return out

@@ -225,4 +225,8 @@ def test_the_answer_does_not_depend_on_units():
     scaled = sg.curve_fit(p.model, {"x": p.xdata * 1e3}, p.y * 1e6, p0=start)  # x in 1e-3, y in 1e6 units
     np.testing.assert_allclose(scaled.x * [1e-6, 1e3], base.x, rtol=1e-10)
     np.testing.assert_allclose(scaled.stderr[B1] * 1e-6, base.stderr[B1], rtol=1e-8)
-    assert scaled.nfev == base.nfev and scaled.r_squared == pytest.approx(base.r_squared, rel=1e-12)
+    assert scaled.r_squared == pytest.approx(base.r_squared, rel=1e-12)
+    # the iteration is the same; the Gauss-Newton polish after the stop (at most 10 steps,
+    # each kept while ||r|| stays within rounding) may keep a different number of steps
+    # at the rounding floor
+    assert abs(scaled.nfev - base.nfev) <= 10

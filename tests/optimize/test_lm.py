@@ -216,7 +216,8 @@ def test_parameter_at_a_zero_start_or_on_a_bound_is_not_called_a_runaway():
     assert res.success and res.warnings == () and res.active_mask.tolist() == [-1, 0]
 
 
-HARD = [("MGH09", 0), ("MGH09", 1), ("BoxBOD", 0), ("MGH10", 0), ("MGH10", 1), ("Eckerle4", 0), ("BoxBOD", 1), ("Bennett5", 1),
+HARD = [("MGH09", 0), ("MGH09", 1), ("BoxBOD", 0), ("MGH10", 0), ("MGH10", 1), ("Eckerle4", 0), ("BoxBOD", 1),
+        ("Bennett5", 0), ("Bennett5", 1),
         ("MGH17", 0), ("Rat43", 0), ("Thurber", 1)]
 
 
