@@ -7,7 +7,7 @@ its *partial sums*::
 
     P_c = (|S_c|,  Σ_{i∈S_c} f(θ, x_i),  Σ_{i∈S_c} ∇f(θ, x_i)  [or the Hessian's entries])
 
-and the caller adds them up, ``Σ_c P_c``, with ``math.fsum`` entry by entry (a
+and for the chunks of Dask collections the caller adds them up, ``Σ_c P_c``, with ``math.fsum`` entry by entry (a
 correctly rounded sum, so the result does not depend on the order in which the
 chunks finish and is the same run after run), then divides by ``N = Σ_c |S_c|``.
 Only the order of summation differs from the in-memory pass, so the results agree
@@ -18,12 +18,16 @@ pickled as the kernel's source text and JIT options and rebuilt where it is
 unpickled (from symgrad's disk cache when the machine has compiled it before), so
 it reaches Dask workers in other processes or on other machines.
 
-Memory maps are read in slices of ``MEMMAP_CHUNK`` rows: a whole memory-mapped file
-(``np.load(path, mmap_mode="r")``, ``np.memmap(path)``) of more than
-``OWN_MAPPING_FROM`` bytes per column through a mapping of each slice alone, released
-after it (so the process's resident memory stays about one slice above its
-baseline), any other memory map as views of it. Float64 columns are
-never copied; other dtypes are converted one slice at a time. Dask collections are handled in :mod:`symgrad._dask`.
+Memory maps are read by the in-memory pass itself: its blocks of samples are shared
+among threads once per evaluation, each block's sums written to its own row of one
+array, so the total is the in-memory one to the last bit. Float64 maps read through
+the caller's mapping (files of up to ``OWN_MAPPING_FROM`` bytes per column) go to the
+kernel whole, as arrays in memory do (mapped pages are not copied). A whole
+memory-mapped file of more than ``OWN_MAPPING_FROM`` bytes per column is read
+through a mapping of each slice of ``MEMMAP_CHUNK`` rows alone, released after it
+(so the process's resident memory stays about a slice per thread above its
+baseline), and other dtypes are converted one slice at a time. Dask collections are
+handled in :mod:`symgrad._dask`.
 """
 
 from __future__ import annotations
@@ -286,6 +290,7 @@ class _MemmapSource:
             first = a // kernel.block
             count = -(-(b - a) // kernel.block)
             kernel.function(theta, data, _ALL, b - a, out[first:first + count], 0, count)
+            del cols, data  # a slice's mapping goes before the next one is made
 
     def _find_non_finite(self, kernel) -> None:
         """Raise the error of the first non-finite value, slice by slice in row order."""

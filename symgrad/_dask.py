@@ -8,10 +8,12 @@ training run are persisted on the workers once (``Client.compute`` of one small 
 per chunk that packs its columns as float64); each evaluation then maps
 the kernel's ``partial`` (:func:`symgrad._chunked.chunk_sums`) over those futures, with the parameters as a small
 argument and the kernel scattered to every worker once. The graph of an evaluation
-is one task per chunk, whatever the number of iterations. Without a client, each
-evaluation computes one task per chunk on top of the columns' own graph with Dask's
-configured local scheduler (threads by default; ``"processes"`` and
-``"synchronous"`` work too).
+is one task per chunk, whatever the number of iterations. Without a client (or for
+a single evaluation under one), the graph of an evaluation is built once per kernel
+and reused: the columns' own graph (optimized once), the kernel as a data node, and
+one task per chunk that reads the parameters from a key each evaluation sets; it runs
+with the scheduler Dask is configured for (``dask.base.get_scheduler``: threads by
+default, ``"processes"`` and ``"synchronous"`` too, or the active client).
 
 Either way the partial sums come back in chunk order and are reduced by
 :func:`symgrad._chunked.reduce_sums`.
