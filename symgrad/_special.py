@@ -16,7 +16,9 @@ with the Bernoulli numbers ``B₂ … B₂₀``. For ``n = 0`` and ``n = 1`` a n
 argument goes by the reflection formulas ``ψ(x) = ψ(1 - x) - π cot(πx)`` and
 ``ψ'(x) = π²/sin²(πx) - ψ'(1 - x)``; for ``n >= 2`` by the recurrence, which refuses
 (NaN) arguments below ``-MAX_SHIFT``. At a pole (``x`` a non-positive integer) the
-value is NaN, as ``log`` of a negative number is.
+value is NaN, as ``log`` of a negative number is. Near the zero of ``ψ``
+(``x₀ = 1.4616...``) ``ψ`` is its Taylor series about ``x₀``, so that its small values
+keep their relative accuracy.
 """
 
 from __future__ import annotations
@@ -31,6 +33,20 @@ MAX_SHIFT = 1.0e4
 # B_2, B_4, ..., B_20
 _BERNOULLI = (1.0 / 6.0, -1.0 / 30.0, 1.0 / 42.0, -1.0 / 30.0, 5.0 / 66.0, -691.0 / 2730.0,
               7.0 / 6.0, -3617.0 / 510.0, 43867.0 / 798.0, -174611.0 / 330.0)
+
+#: The positive zero of ψ, as a float and the rest, and the Taylor coefficients
+#: ψ⁽ᵏ⁾(x₀)/k! (k = 1 ... 20) there, computed with mpmath at 40 digits: near its zero ψ is
+#: summed from them, so that it keeps its relative accuracy where its value is small.
+_ROOT_HI, _ROOT_LO = 1.4616321449683622, 9.549995429965697e-17
+_ROOT_SERIES = (
+    0.9676722454476212, -0.4427631689835921, 0.258499760955651,
+    -0.16394270544240652, 0.10782405069126237, -0.07219956125645471,
+    0.04880428816414311, -0.03316112647484736, 0.022597648232218104,
+    -0.01542476590494896, 0.010538791616612175, -0.007204534386356869,
+    0.004926781395729853, -0.003369801655439328, 0.002305126326734928,
+    -0.0015769367714301972, 0.0010788252019162967, -0.0007380709389960052,
+    0.000504953265834602, -0.0003454680251063077,
+)
 
 
 def polygamma(n, x):
@@ -48,6 +64,12 @@ def polygamma(n, x):
         return math.nan  # a pole
     if math.isinf(x):
         return (math.inf if k == 0 else 0.0) if x > 0 else math.nan
+    if k == 0 and 1.25 <= x <= 1.67:  # near the zero of psi: its Taylor series there
+        d = (x - _ROOT_HI) - _ROOT_LO
+        total = 0.0
+        for j in range(len(_ROOT_SERIES) - 1, -1, -1):
+            total = (total + _ROOT_SERIES[j]) * d
+        return total
     reflected, flip = 0.0, 1.0
     if x < 0.0 and k == 0:  # psi(x) = psi(1 - x) - pi cot(pi x)
         reflected = -math.pi / math.tan(math.pi * x)
