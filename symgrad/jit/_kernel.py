@@ -10,6 +10,7 @@ import sympy as sp
 
 from symgrad._expr import as_expr, as_symbols, unique_nodes
 from symgrad.errors import InputError, OptionError, OptionTypeError, UnsupportedFunctionError
+from symgrad.jit._lifted import lifted_module
 from symgrad.jit._options import DEFAULT_OPTIONS, JitOptions
 from symgrad.jit._pipeline import check_arguments, checked_expressions, pointwise_module
 
@@ -72,8 +73,12 @@ class Kernel:
         self.args = tuple(args)
         self.shape = tuple(shape)
         names = ", ".join(str(a) for a in self.args)
-        _check_size(exprs, names)
-        self._source, self._module = pointwise_module(exprs, self.args, f"compile(..., [{names}])", options)
+        what = f"compile(..., [{names}])"
+        lifted = lifted_module(exprs, self.args, what, options)  # long sums: loops over tables
+        if lifted is None:
+            _check_size(exprs, names)
+            lifted = pointwise_module(exprs, self.args, what, options)
+        self._source, self._module = lifted
         self._size = len(exprs)
         self._arity = len(self.args)
         self.scalar = self._module.scalar
