@@ -6,6 +6,7 @@ import sympy as sp
 
 from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported, free_symbols, real_twins
 from symgrad.derive._program import Program, linearize, reverse
+from symgrad.derive._sums import MIN_TERMS, sum_derivatives
 from symgrad.errors import OptionError
 
 __all__ = ["gradient", "jacobian", "hessian", "derive"]
@@ -67,6 +68,15 @@ def derive(exprs, wrt, inputs=(), order: int = 1) -> Program:
     return Program(tuple(inputs), tuple(assignments), tuple(outputs))
 
 
+def _long_sum(expr, wrt, order):
+    """The derivatives (``order`` 1: gradient; 2: gradient, then Hessian) of a long sum, by
+    its families of terms (``_sums``), or ``None`` for any other expression."""
+    if not (expr.is_Add and len(expr.args) >= MIN_TERMS):
+        return None
+    (expr,), wrt = _prepare([expr], wrt, "expr")
+    return sum_derivatives(expr, lambda e: derive([e], wrt, order=order).expand()[1:])
+
+
 def _matrix_input(exprs):
     if isinstance(exprs, sp.MatrixBase):
         return list(exprs), exprs.shape
@@ -88,6 +98,9 @@ def gradient(expr, wrt) -> sp.Matrix:
         Matrix([[2*x*sin(y), x**2*cos(y)]])
     """
     expr = as_expr(expr, "expr")
+    summed = _long_sum(expr, wrt, 1)
+    if summed is not None:
+        return sp.Matrix(summed)
     program = derive([expr], wrt)
     values = program.expand()
     return sp.Matrix(values[1:])
@@ -121,7 +134,10 @@ def hessian(expr, wrt) -> sp.Matrix:
     """
     expr = as_expr(expr, "expr")
     wrt = as_symbols(wrt, "wrt")
-    program = derive([expr], wrt, order=2)
     n = len(wrt)
+    summed = _long_sum(expr, wrt, 2)
+    if summed is not None:
+        return sp.Matrix(n, n, summed[n:])
+    program = derive([expr], wrt, order=2)
     values = program.expand()
     return sp.Matrix(n, n, values[1 + n:])
