@@ -21,7 +21,7 @@ Large data: ``y = a exp(-b t) + c sin(d t + e) + f t + g`` on 10^6 points,
 ``sg.curve_fit`` (and its solver alone) against ``least_squares(method="lm")`` with a
 hand-written NumPy Jacobian and ``curve_fit``.
 
-    python bench/bench_least_squares.py [--repeats 5] [--quick]
+    python bench/bench_least_squares.py [--repeats 5] [--quick] [--part all|nist|table|cold|large]
 """
 
 from __future__ import annotations
@@ -187,6 +187,20 @@ def summary(rows, solvers, label):
                   f"success {r['ok']}, nfev {r['nfev']}")
 
 
+def per_fit(rows, solvers):
+    """One markdown row per NIST fit: digits (values / std devs), evaluations and warm time per solver."""
+    print("\n| fit | " + " | ".join(f"{s}: digits, nfev, time" for s in solvers) + " |")
+    print("|---|" + "---|" * len(solvers))
+    keys = list(dict.fromkeys((r["name"], r["start"]) for r in rows))
+    for name, start in keys:
+        cells = []
+        for s in solvers:
+            r = next(r for r in rows if r["solver"] == s and r["name"] == name and r["start"] == start)
+            mark = "" if r["ok"] else " (no success)"
+            cells.append(f"{r['d']:.1f} / {r['d_se']:.1f}, {r['nfev']}, {r['time'] * 1e3:.2f} ms{mark}")
+        print(f"| {name} {start} | " + " | ".join(cells) + " |")
+
+
 COLD = """
 import sys, time
 sys.path.insert(0, {tests!r})
@@ -292,8 +306,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="six problems, no lmfit, no large fit")
-    parser.add_argument("--part", choices=("all", "nist", "cold", "large"), default="all",
-                        help="run one part only")
+    parser.add_argument("--part", choices=("all", "nist", "table", "cold", "large"), default="all",
+                        help="run one part only (table: one row per NIST fit at 1e-14)")
     args = parser.parse_args()
     names = ("Misra1a", "MGH17", "Lanczos1", "MGH09", "BoxBOD", "Eckerle4") if args.quick else NAMES
     solvers = ["symgrad", "scipy_lm", "curve_fit"]
@@ -304,6 +318,8 @@ def main():
             solvers.append("lmfit")
         except ImportError:
             print("lmfit is not installed: skipped (pip install lmfit)")
+    if args.part == "table":
+        per_fit(nist(solvers, args.repeats, 1e-14, names), solvers)
     if args.part in ("all", "nist"):
         summary(nist(solvers, args.repeats, 1e-14, names), solvers, "ftol = xtol = gtol = 1e-14")
         summary(nist(solvers, max(1, args.repeats // 2), None, names), solvers, "default tolerances")

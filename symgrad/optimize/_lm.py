@@ -28,9 +28,11 @@ step ``v`` (``par > 0``) becomes ``v + a/2`` with
     a = -(J^T J + par D^2)^{-1} J^T r_vv      used while  2 ||D a|| <= ALPHA ||D v||,
 
 the second-order correction that lets a step follow a curved, narrow valley
-instead of leaving it. The radius, ``par`` and the ratio ``rho`` are those of ``v``,
-so the tests above are unchanged. On NIST's Bennett5 from the first start the
-iteration then needs 97 residual evaluations instead of 765.
+instead of leaving it. It starts at the ``ACCELERATE_AFTER``-th accepted step, so a
+fit that converges sooner never evaluates (nor compiles) ``r_vv``. The radius,
+``par`` and the ratio ``rho`` are those of ``v``, so the tests above are unchanged.
+On NIST's Bennett5 from the first start the iteration then needs 109 residual
+evaluations (and 81 of ``r_vv``) instead of 765.
 
 Where this differs from ``lmder``: the first trust-region radius is ``10 ||D x0||``
 (``STEP_BOUND``, lmder's ``factor``); the acceleration above; after ftol, xtol or
@@ -74,6 +76,9 @@ STEP_BOUND = 10.0
 #: Geodesic acceleration ``a`` is added to a step ``v`` only while ``2 ||D a|| / ||D v|| <= ALPHA``
 #: (the value Transtrum and Sethna recommend).
 ALPHA = 0.75
+#: Accepted steps before the acceleration starts: 32 of the 54 NIST fits at 1e-14 converge
+#: sooner (they would gain 0-3 evaluations each from it, and pay its compilation).
+ACCELERATE_AFTER = 10
 #: Relative change of ``||r||`` below which the Gauss-Newton polish reads it as rounding.
 ROUNDING = 1e-13
 
@@ -212,7 +217,7 @@ def _iterate(problem, x, lo, hi, ftol, xtol, gtol, max_nfev, fixed_diag) -> LMRe
             par, trial, pnorm, jp, gstep, clipped = propose(base, cols, diag, delta, par, x, lo, hi)
             if first:
                 delta = min(delta, pnorm)
-            if problem.curvature is not None and not clipped and pnorm > 0.0 and par > 0.0:
+            if problem.curvature is not None and nit >= ACCELERATE_AFTER and not clipped and pnorm > 0.0 and par > 0.0:
                 trial = _accelerate(problem, lin, x, trial, cols, diag, par, lo, hi)
             fnorm_new = problem.trial(trial)
             if not math.isfinite(fnorm_new):
