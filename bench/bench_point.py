@@ -97,7 +97,7 @@ def main():
     obj = sg.Objective(rosen, xs)
     theta = np.linspace(-1.0, 1.0, 10)
     np.testing.assert_allclose(obj.value_and_grad(theta)[1], rosenbrock_value_and_grad(theta)[1], rtol=1e-12)
-    vg, out = obj._vg.vg, np.empty(11)
+    vg, out = obj._vg.point, np.empty(11)
     show("10-D Rosenbrock, value and gradient", medians({
         "hand @njit, theta -> (float, array (10,))": lambda: rosenbrock_value_and_grad(theta),
         "symgrad Objective.value_and_grad(theta)": lambda: obj.value_and_grad(theta),

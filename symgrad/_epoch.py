@@ -135,7 +135,7 @@ class CompiledEpoch:
     def __init__(self, objective, optimizer, data, batch_size: int):
         n = len(objective.params)
         self.plan = plan(optimizer, n)
-        self.kernel = objective._vg.vg_range
+        self.kernel = objective._vg.blocks
         self.cols = data.kernel_input
         self.epoch = _driver("C" if self.cols.flags.c_contiguous else "F")
         self.batch = int(batch_size)

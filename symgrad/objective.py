@@ -22,7 +22,8 @@ from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported, un
 from symgrad.codegen import BLOCK, loops_source, objective_source
 from symgrad.derive import derive, lift
 from symgrad.errors import InputError, OptionError
-from symgrad.jit import DEFAULT_OPTIONS, JitOptions, check_arguments, load_module, run_blocks
+from symgrad.jit import DEFAULT_OPTIONS, JitOptions
+from symgrad.jit._pipeline import DataLoops, checked_expressions
 
 __all__ = ["Objective", "Data"]
 
@@ -41,8 +42,6 @@ REPR_SYMBOLS = 8  # a repr lists the symbols up to this many, and counts them pa
 #: Distinct Hessian entries compiled at most (about 630 parameters): the Hessian is
 #: straight-line code, and Numba compiles some hundred statements a second.
 HESSIAN_MAX = 200_000
-
-_ALL = np.empty(0, dtype=np.int64)  # "no index list": every sample
 
 
 def loop_block(program) -> int:
@@ -180,7 +179,7 @@ class Objective:
     """
 
     def __init__(self, expr, params, data=(), *, options: JitOptions = DEFAULT_OPTIONS, engine: str = "auto"):
-        expr = canonicalize(as_expr(expr, "expr"))
+        expr = as_expr(expr, "expr")
         self.params = as_symbols(params, "params")
         self.data = as_symbols(data, "data")
         both = set(self.params) & set(self.data)
@@ -190,8 +189,7 @@ class Objective:
             raise OptionError("an Objective needs at least one parameter symbol in params.")
         if engine not in _ENGINES:
             raise OptionError(f"engine must be one of {', '.join(map(repr, _ENGINES))}; got {engine!r}.")
-        check_supported(expr, "symgrad.Objective")
-        check_arguments([expr], self.params + self.data, "params + data")
+        (expr,) = checked_expressions([expr], self.params + self.data, "symgrad.Objective", "params + data")
         self.expr = expr
         self._options = options
         self._n = len(self.params)
@@ -213,7 +211,7 @@ class Objective:
             self._layout = "matrix" if len(self.data) > WIDE else "tuple"
             self._block = BLOCK
             self._vg_source = self._source(self._program, self._program.outputs, self._what, "vg")
-        self._vg = load_module(self._vg_source, options)
+        self._vg = DataLoops.load(self._vg_source, "vg", self._n + 1, self._block, options)
 
     @functools.cached_property
     def _program(self):
@@ -229,7 +227,7 @@ class Objective:
     @functools.cached_property
     def _v(self):
         """The value-only kernels, generated on first use (training may never need them)."""
-        return load_module(self._v_source, self._options)
+        return DataLoops.load(self._v_source, "v", 1, self._block, self._options)
 
     def _source(self, program, outputs, what, kind):
         return objective_source(program, self.params, self.data, outputs, what, kind=kind, columns=self._layout)
@@ -249,7 +247,8 @@ class Objective:
 
     @functools.cached_property
     def _hess(self):
-        return load_module(self._hess_source, self._options)
+        n = self._n
+        return DataLoops.load(self._hess_source, "hess", n * (n + 1) // 2, BLOCK, self._options)
 
     @functools.cached_property
     def _hess_source(self):
@@ -321,31 +320,21 @@ class Objective:
         return data
 
     # -- kernels ------------------------------------------------------------------
-    def _run(self, module, kind, width, theta, data, indices, block=None):
-        block = block or self._block
+    def _run(self, loops: DataLoops, theta, data, indices):
+        """The mean over the samples (at ``indices``) of the outputs of ``loops`` at ``theta``."""
         if isinstance(data, ChunkedData):
             if indices is not None:  # a mini-batch of one chunk (ChunkedData.batches)
-                return self._run(module, kind, width, theta, indices.data, indices.indices, block)
-            sources = {"vg": self._vg_source, "v": self._v_source, "hess": self._hess_source}
-            return data.mean(data.kernel(sources[kind], kind, width, block), theta)
-        if not self.data and kind != "hess" and self._loops is not None:
+                return self._run(loops, theta, indices.data, indices.indices)
+            return data.mean(data.kernel(loops.source, loops.kind, loops.width, loops.block), theta)
+        if not self.data and loops.point is None:
             data = _NO_DATA  # the family loops run over one sample with no columns
         elif not self.data:
-            out = np.empty(width)
-            getattr(module, kind)(theta, out)
-            return out
-        if indices is None:
-            n, indices = data.n, _ALL
-        else:
-            n = len(indices)
-        blocks = -(-n // block)
-        out = np.empty((blocks, width + 1))
-        args = (theta, data.kernel_input, indices, n, out)
-        run_blocks(getattr(module, f"{kind}_range"), args, blocks, self._options.parallel)
-        sums = out.sum(axis=0) if out.shape[0] > 1 else out[0]
-        if not math.isfinite(sums[-1]):
+            return loops.at_point(theta)
+        n = data.n if indices is None else len(indices)
+        sums, finite = loops.sums(theta, data.kernel_input, indices, n)
+        if not finite:
             data.find_non_finite()
-        return sums[:-1] / n
+        return sums / n
 
     def batch_value_and_grad(self, theta: np.ndarray, data: Data | None = None, indices=None):
         """Mean value and gradient over all samples, or those at ``indices`` (int64).
@@ -353,12 +342,12 @@ class Objective:
         The hot path of training loops: ``theta`` must already be a float64
         ``ndarray`` of shape ``(n,)`` and ``data`` the result of :meth:`prepare`.
         """
-        r = self._run(self._vg, "vg", self._n + 1, theta, data, indices)
+        r = self._run(self._vg, theta, data, indices)
         return float(r[0]), r[1:]
 
     def batch_value(self, theta: np.ndarray, data: Data | None = None, indices=None) -> float:
         """Mean value over all samples, or those at ``indices``; see :meth:`batch_value_and_grad`."""
-        return float(self._run(self._v, "v", 1, theta, data, indices)[0])
+        return float(self._run(self._v, theta, data, indices)[0])
 
     def _prepare_for_call(self, columns) -> Data:
         # Short loop bodies sum the data as they go and name a bad column afterwards;
@@ -382,7 +371,7 @@ class Objective:
         if (not columns and not self.data and self._loops is None and type(theta) is np.ndarray
                 and theta.dtype is _F64 and theta.shape == self._shape and theta.flags.c_contiguous):
             out = np.empty(self._n + 1)  # at a point, theta as the kernel reads it: nothing to check
-            self._vg.vg(theta, out)
+            self._vg.point(theta, out)
             return out.item(0), out[1:]
         theta = self._theta(theta)
         if not columns and not self.data:  # at a point: no data to check
@@ -401,7 +390,7 @@ class Objective:
             )
         theta = self._theta(theta)
         data = self.prepare(*columns, rows=False)
-        upper = self._run(self._hess, "hess", n * (n + 1) // 2, theta, data, None, BLOCK)
+        upper = self._run(self._hess, theta, data, None)
         h = np.empty((n, n))
         rows, cols = np.triu_indices(n)
         h[rows, cols] = upper

@@ -108,7 +108,8 @@ class DataLoops:
         width: the number of outputs summed.
         block: samples per block.
         point: the compiled ``{kind}``, or ``None``.
-        blocks: the compiled ``{kind}_range``.
+        blocks: the compiled ``{kind}_range``, or ``None`` (a module of an objective
+            without data has the point function only).
         parallel: whether the blocks are shared among threads.
     """
 
@@ -117,7 +118,7 @@ class DataLoops:
     width: int
     block: int
     point: Callable | None
-    blocks: Callable
+    blocks: Callable | None
     parallel: bool = True
 
     @classmethod
@@ -125,7 +126,8 @@ class DataLoops:
              options: JitOptions = DEFAULT_OPTIONS) -> "DataLoops":
         """Compile (or load from the cache) the loops of ``kind`` in ``source``."""
         module = load_module(source, options)
-        return cls(source, kind, width, block, getattr(module, kind, None), getattr(module, f"{kind}_range"),
+        return cls(source, kind, width, block, getattr(module, kind, None),
+                   getattr(module, f"{kind}_range", None),
                    options.parallel)
 
     def __repr__(self) -> str:

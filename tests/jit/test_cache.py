@@ -18,7 +18,7 @@ SCRIPT = textwrap.dedent(
     obj = sg.Objective((sp.tanh(w * x + b) - y) ** 2 + {extra}, [w, b], data=[x, y])
     import numpy as np
     v, g = obj.value_and_grad([0.5, -0.25], np.linspace(0, 1, 10), np.linspace(1, 2, 10))
-    f = obj._vg.vg_range
+    f = obj._vg.blocks
     print(sum(f.stats.cache_hits.values()), sum(f.stats.cache_misses.values()), repr(v))
     """
 )

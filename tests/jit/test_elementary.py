@@ -135,7 +135,7 @@ def test_the_sample_loop_is_vectorised():
     obj = _logistic(JitOptions(cache=False, parallel=False))  # machine code loaded from disk cannot be inspected
     assert "vm.exp(" in obj.source and "vm.accumulate(" in obj.source
     obj.value_and_grad(np.zeros(3), *_columns(100))
-    asm = "\n".join(obj._vg.vg_range.inspect_asm().values())
+    asm = "\n".join(obj._vg.blocks.inspect_asm().values())
     packed = {"x86_64": "mulpd", "AMD64": "mulpd", "aarch64": ".2d", "arm64": ".2d"}[platform.machine()]
     assert packed in asm, "no packed float64 multiplication in the block kernel"
 
@@ -147,7 +147,7 @@ def test_serial_threaded_and_indexed_runs_agree_bit_for_bit():
     threaded = obj.value_and_grad(theta, *cols)
     blocks = -(-20_000 // BLOCK)
     out = np.empty((blocks, 5))
-    obj._vg.vg_range(theta, tuple(cols), np.empty(0, dtype=np.int64), 20_000, out, 0, blocks)  # one thread
+    obj._vg.blocks(theta, tuple(cols), np.empty(0, dtype=np.int64), 20_000, out, 0, blocks)  # one thread
     serial = out.sum(axis=0) / 20_000
     assert serial[0] == threaded[0] and np.array_equal(serial[1:4], threaded[1])
     idx = np.random.default_rng(0).permutation(20_000)[:5000]
