@@ -36,8 +36,8 @@ __all__ = ["TapeProgram"]
 #: SymPy class -> tape primitive of its arguments: the table's functions (each named as
 #: its class: exp, cot, erf, atan2, ...), and abs and sign.
 UNARY = {**{row.sympy: row.name for row in ELEMENTARY}, sp.Abs: "abs", sp.sign: "sign"}
-#: n-ary SymPy class -> binary tape primitive, folded from the left as the tape does.
-FOLDED = {sp.Max: "maximum", sp.Min: "minimum"}
+#: n-ary SymPy class -> n-ary tape primitive.
+EXTREMA = {sp.Max: "max_n", sp.Min: "min_n"}
 #: Primitives whose vector-Jacobian product is zero (steps): backward skips them.
 FLAT = frozenset({"sign", "heaviside"} | {row.name for row in ELEMENTARY if row.flat})
 
@@ -161,13 +161,10 @@ class TapeProgram:
         name = UNARY.get(cls)
         if name is not None:
             return self._node(name, tuple(self._arguments(e)))
-        name = FOLDED.get(cls)
-        if name is not None:
-            slots = self._arguments(e)
-            out = slots[0]
-            for s in slots[1:]:
-                out = self._node(name, (out, s))
-            return out
+        name = EXTREMA.get(cls)
+        if name is not None:  # one node, ties shared as the engine's tape shares them
+            number = next((i for i, a in enumerate(e.args) if a.is_Number), -1)
+            return self._node(name, tuple(self._arguments(e)), (("number", number),))
         if cls is sp.Heaviside:
             h0 = float(e.args[1]) if len(e.args) > 1 else 0.0
             return self._node("heaviside", (self._translate(e.args[0]),), (("h0", h0),))

@@ -7,13 +7,18 @@
 
 Conventions at kinks, the same as the symbolic side: ``relu'(0) = 0``,
 ``|z|'(0) = sign(0) = 0``, ``sign' = Heaviside' = 0`` everywhere, and
-``max(a, b)`` sends ``g`` to ``a`` where ``a > b``, to ``b`` where ``b > a``, and to
-neither where they tie (the derivative ``a'·H(a−b) + b'·H(b−a)`` with ``H(0) = 0``);
-``min`` likewise. ``where(cond, a, b)`` (Piecewise) differentiates the selected branch
+``max(a, b)`` sends ``g`` to ``a`` where ``a > b``, to ``b`` where ``b > a``, and half
+to each where they tie (the mean of the two slopes); ``maximum_step`` is the same
+against a number, which takes all of ``g`` at a tie (so ``relu'(0) = 0``); ``min``
+likewise. ``max_n``/``min_n`` (SymPy's ``Max``/``Min`` of any number of arguments)
+share ``g`` equally among the ``k`` tied arguments, and give none when a number
+(the argument ``number``) is among them. ``where(cond, a, b)`` (Piecewise) differentiates the selected branch
 only; its condition is not differentiated.
 """
 
 from __future__ import annotations
+
+from functools import reduce
 
 import numpy as np
 
@@ -41,6 +46,34 @@ def _matmul_b(g, ans, a, b):
     if a.ndim == 1:
         return np.multiply.outer(a, g) if b.ndim == 2 else g * a
     return (g.T @ a).T  # the same as a.T @ g; BLAS runs this layout faster for tall a
+
+
+def _share(a, b):
+    """The share of ``a``'s slope in ``max(a, b)``: 1, 0, or 1/2 at a tie."""
+    return (a > b) + 0.5 * (a == b)
+
+
+def _extremum_share(i, a, ans, number):
+    """The share of argument ``i`` in ``max``/``min`` of ``a``: 1 for the one argument equal
+    to the result, ``1/k`` each for ``k`` tied ones, 0 for all when the argument ``number``
+    (a constant; -1: none) is among them."""
+    tied = [x == ans for x in a]
+    count = sum(t for j, t in enumerate(tied) if j != number)
+    share = np.where(tied[i], 1.0 / np.maximum(count, 1), 0.0)
+    return share if number < 0 else np.where(tied[number], 0.0, share)
+
+
+class _EveryArgument:
+    """The vector-Jacobian rules of an n-ary primitive: rule ``i`` is ``vjp(i, ...)``."""
+
+    def __init__(self, vjp):
+        self.vjp = vjp
+
+    def __iter__(self):
+        i = 0
+        while True:
+            yield lambda g, ans, *a, i=i, **params: self.vjp(i, g, ans, *a, **params)
+            i += 1
 
 
 def _pow_base(g, ans, a, b):
@@ -85,6 +118,10 @@ FORWARD = {
     "sigmoid": lambda a: 0.5 * (np.tanh(0.5 * a) + 1.0),
     "maximum": np.maximum,
     "minimum": np.minimum,
+    "maximum_step": np.maximum,
+    "minimum_step": np.minimum,
+    "max_n": lambda *a, number=-1: reduce(np.maximum, a),
+    "min_n": lambda *a, number=-1: reduce(np.minimum, a),
     "where": lambda a, b, cond: np.where(cond, a, b),
     "sum": lambda a, axis=None: np.sum(a, axis=axis),
     "mean": lambda a, axis=None: np.mean(a, axis=axis),
@@ -106,8 +143,14 @@ VJP_RULES = {
     "heaviside": (_zero,),
     "relu": (lambda g, ans, a: g * (a > 0),),
     "sigmoid": (lambda g, ans, a: g * ans * (1.0 - ans),),
-    "maximum": (lambda g, ans, a, b: g * (a > b), lambda g, ans, a, b: g * (b > a)),
-    "minimum": (lambda g, ans, a, b: g * (a < b), lambda g, ans, a, b: g * (b < a)),
+    # at a tie each side gets half (the mean of the two slopes), except against a
+    # number (the _step forms, relu's rule): the number takes it all
+    "maximum": (lambda g, ans, a, b: g * _share(a, b), lambda g, ans, a, b: g * _share(b, a)),
+    "minimum": (lambda g, ans, a, b: g * _share(b, a), lambda g, ans, a, b: g * _share(a, b)),
+    "max_n": _EveryArgument(lambda i, g, ans, *a, number=-1: g * _extremum_share(i, a, ans, number)),
+    "min_n": _EveryArgument(lambda i, g, ans, *a, number=-1: g * _extremum_share(i, a, ans, number)),
+    "maximum_step": (lambda g, ans, a, b: g * (a > b), lambda g, ans, a, b: g * (b > a)),
+    "minimum_step": (lambda g, ans, a, b: g * (a < b), lambda g, ans, a, b: g * (b < a)),
     "where": (
         lambda g, ans, a, b, cond: np.where(cond, g, 0.0),
         lambda g, ans, a, b, cond: np.where(cond, 0.0, g),

@@ -83,12 +83,20 @@ class _Tape:
             return _pow(self.tensor(base), exponent, lambda: self.tensor(exponent))
         if isinstance(e, sp.Piecewise):
             return self._piecewise(e)
+        if isinstance(e, (sp.Max, sp.Min)):
+            return self._extremum(e)
         rule = SYMPY_TO_TAPE.get(e.func)
         if rule is None:
             raise UnsupportedFunctionError(
                 f"autograd has no translation for the SymPy class {e.func.__name__} (in {e})."
             )
         return rule(*(self.tensor(a) for a in e.args))
+
+    def _extremum(self, e):
+        """All arguments in one node, the ties shared as the symbolic rule shares them."""
+        op = "max_n" if isinstance(e, sp.Max) else "min_n"
+        number = next((i for i, a in enumerate(e.args) if a.is_Number), -1)
+        return apply(op, *(self.tensor(a) for a in e.args), number=number)
 
     def _piecewise(self, e):
         # Where every sample picks the same branch (always so at a single point), only

@@ -33,6 +33,10 @@ def _as_tensor(value) -> "Tensor":
     return value if isinstance(value, Tensor) else Tensor(value)
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, np.floating, np.integer))
+
+
 class Tensor:
     """A float64 array on the tape, with a gradient filled in by :meth:`backward`.
 
@@ -221,12 +225,13 @@ class Tensor:
         return apply("heaviside", self, h0=float(h0))
 
     def maximum(self, other):
-        """Elementwise larger value; at a tie neither side gets gradient."""
-        return apply("maximum", self, other)
+        """Elementwise larger value; at a tie each side gets half the gradient, except
+        against a plain number, which takes it all (``x.maximum(0)`` is relu: slope 0 at 0)."""
+        return apply("maximum_step" if _is_number(other) else "maximum", self, other)
 
     def minimum(self, other):
-        """Elementwise smaller value; at a tie neither side gets gradient."""
-        return apply("minimum", self, other)
+        """Elementwise smaller value; ties as :meth:`maximum`."""
+        return apply("minimum_step" if _is_number(other) else "minimum", self, other)
 
     # -- reductions and shapes ---------------------------------------------------
     def sum(self, axis=None):

@@ -173,24 +173,23 @@ class _Writer:
             self.samples(depth, f"_a{slot.family}[{ix}, _s] += {term}")
 
     def winner(self, number: int, f, pairs, printer, d: int) -> None:
-        """Max / min: the derivative goes to the one term equal to the result; at a tie no
-        term gets any (symgrad's convention: d max(a, b) = a'·H(a - b) + b'·H(b - a))."""
+        """Max / min: the derivative goes to the terms equal to the result, shared equally
+        among tied ones (the symbolic rule, derive/_rules.py ``extremum_derivative``)."""
         term = printer.doprint(f.term)
         self.emit(d, "for _s in range(_nb):")
-        self.emit(d + 1, "_win = 0")
         self.emit(d + 1, "_n_won = 0")
         self.emit(d + 1, f"for _m in range({f.length}):")
         self.hoist(f.term_slots, f.length, "_m", "_w", d + 2)
         self.emit(d + 2, f"if {term} == _r{number}[_k, _s]:")
         self.emit(d + 3, "_n_won += 1")
-        self.emit(d + 3, "_win = _m")
-        self.emit(d + 1, "if _n_won == 1:")
-        self.emit(d + 2, "_m = _win")
+        self.emit(d + 1, "_take = _q[_s] / _n_won if _n_won > 1 else _q[_s]")
+        self.emit(d + 1, f"for _m in range({f.length}):")
         self.hoist(f.term_slots, f.length, "_m", "_w", d + 2)
+        self.emit(d + 2, f"if {term} == _r{number}[_k, _s]:")
         for slot, dt in pairs:
             ix = self.index(slot, f.length, "_m")
             target = f"_g[{ix}]" if slot.source == "theta" else f"_a{slot.family}[{ix}, _s]"
-            self.emit(d + 2, f"{target} += {_times('_q[_s]', dt, printer)}")
+            self.emit(d + 3, f"{target} += {_times('_take', dt, printer)}")
 
 
 def _dense(f, slot, d) -> bool:

@@ -197,7 +197,10 @@ class _Keys:
             is_expr = isinstance(node, sp.Expr) and not isinstance(node, ExprCondPair)
             if func in _REDUCIBLE and is_expr:
                 best, count = Counter(cks).most_common(1)[0]
-                if count >= R_MIN:
+                # a Max/Min reduces only beside numbers: tied arguments share the slope
+                # equally (derive/_rules.py), which a reduction beside other arguments
+                # could not count
+                if count >= R_MIN and (func is sp.Add or all(_is_number(g, c) for c, k in zip(kids, cks) if k != best)):
                     run_key = best
                     run = tuple(c for c in kids if self.ckey[c] == best)
                     order = [j for j in order if cks[j] != best]

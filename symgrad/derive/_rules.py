@@ -3,9 +3,13 @@
 The conventions (the same in the compiled kernels and the autograd engine):
 
 - ``d|z|/dz = sign(z)`` and ``sign(0) = 0``, so ``|z|'(0) = 0``;
-- ``d Max(a, b) = a'·H(a - b) + b'·H(b - a)`` and likewise for ``Min``, with
-  ``H(0) = 0``: at a tie every branch gets 0, so ``relu'(0) = 0`` however relu is
-  written;
+- ``d Max(a, b) = a'·[a > b] + b'·[b > a]`` away from a tie (likewise for ``Min``);
+  at a tie ``a = b`` the slope is the mean ``(a' + b')/2`` of the two arguments'
+  (as ``torch.maximum`` and ``jax.numpy.maximum`` split it), except where one argument
+  is a number: then it takes it all and the other gets 0, so ``relu'(0) = 0`` however
+  relu is written. Arguments that agree on a whole interval (``Max(x, |x|)`` for
+  ``x > 0``) so get their common slope. Of more arguments, ``k`` tied ones share it
+  equally (none if a number is among them);
 - ``Heaviside(z)`` means ``Heaviside(z, 0)``; derivatives of ``Heaviside`` and
   ``sign`` are 0 (the ``DiracDelta`` SymPy returns is dropped: it is zero almost
   everywhere, and no float64 kernel can evaluate it);
@@ -21,7 +25,7 @@ from symgrad._expr import canonicalize
 from symgrad._functions import ELEMENTARY, row_of
 from symgrad.errors import UnsupportedFunctionError
 
-__all__ = ["local_derivative", "apply_conventions", "real_diff"]
+__all__ = ["local_derivative", "apply_conventions", "real_diff", "extremum_derivative"]
 
 
 def apply_conventions(d: sp.Expr) -> sp.Expr:
@@ -166,12 +170,45 @@ def _chain(e: sp.Expr, s: sp.Symbol, memo: dict) -> sp.Expr:
             if da != 0:
                 terms.append((e.fdiff(i + 1) if partials is None else partials[i]) * da)
         d = sp.Add(*terms)
+    elif isinstance(e, (sp.Max, sp.Min)):
+        d = extremum_derivative(e, [_chain(a, s, memo) for a in e.args])
     elif isinstance(e, (sp.sign, sp.Heaviside)) and e.args[0].is_extended_real:
         d = sp.S.Zero  # a step: 0 wherever it is differentiable (symgrad's convention)
     else:
         d = _sympy_real_diff(e, s)
     memo[e] = d
     return d
+
+
+def extremum_derivative(e: sp.Expr, slopes: list) -> sp.Expr:
+    """``d Max(a1, ..., an)`` (or ``Min``) from the arguments' slopes ``slopes``.
+
+    Argument ``i`` gets its slope where it wins, none where it loses, and at a tie
+    ``1/k`` of it for ``k`` tied arguments, or none when a number is among them (see
+    the module docstring). Two arguments: ``Heaviside(a - b, 0)`` against a number
+    (relu), else ``Piecewise((1, a > b), (0, a < b), (1/2, True))``.
+    """
+    func, args = e.func, e.args
+    wins = (lambda u, v: u > v) if func is sp.Max else (lambda u, v: u < v)
+    number = next((a for a in args if a.is_Number), None)
+    terms = []
+    for i, (a, da) in enumerate(zip(args, slopes)):
+        if da == 0:
+            continue
+        others = args[:i] + args[i + 1:]
+        rest = others[0] if len(others) == 1 else func(*others)
+        if len(args) == 2 and number is not None:
+            terms.append(da * sp.Heaviside(a - rest if func is sp.Max else rest - a, 0))
+            continue
+        branches = [(sp.S.One, wins(a, rest)), (sp.S.Zero, wins(rest, a))]
+        if number is not None:
+            branches.append((sp.S.Zero, sp.Eq(a, number)))
+        if len(args) == 2:
+            share = sp.S.Half
+        else:  # at the tie branch a is the extremum: count the others equal to it
+            share = 1 / (1 + sp.Add(*[sp.Piecewise((1, sp.Eq(o, a)), (0, True)) for o in others if not o.is_Number]))
+        terms.append(da * sp.Piecewise(*branches, (share, True)))
+    return sp.Add(*terms)
 
 
 def _sympy_real_diff(rhs: sp.Expr, s: sp.Symbol) -> sp.Expr:

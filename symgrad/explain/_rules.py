@@ -21,15 +21,12 @@ import re
 
 import sympy as sp
 
+from symgrad.derive._rules import extremum_derivative
 from symgrad._functions import FUNCTION_TABLE
 from symgrad.errors import UnsupportedFunctionError
 from symgrad.explain._explanation import Step
 
 __all__ = ["OUTER_RULES", "RULES", "Walker", "in_terms_of"]
-
-
-def _step(u):
-    return sp.Heaviside(u, 0)
 
 
 def _outer(row):
@@ -186,22 +183,20 @@ class Walker:
         kind = "max" if isinstance(e, sp.Max) else "min"
         args = e.args
         names, derivatives = self._parts(inner, *args)
-        terms = []
-        for i, (a, da) in enumerate(zip(args, derivatives)):
-            rest = e.func(*(b for j, b in enumerate(args) if j != i))
-            terms.append(da * _step(a - rest if kind == "max" else rest - a))
+        tie = ("at a tie the mean of the two slopes, or 0 for the side that is not a number "
+               "(so relu'(0) = 0)")
         if len(names) == 2:
             a, b = names
-            first, second = (f"{a} - {b}", f"{b} - {a}") if kind == "max" else (f"{b} - {a}", f"{a} - {b}")
-            formula = (f"{self.dx(f' {kind}({a}, {b})')} = {self.dx(a)}·H({first}) + {self.dx(b)}·H({second}), "
-                       "with H(0) = 0: at a tie every branch gets 0")
+            win, lose = (">", "<") if kind == "max" else ("<", ">")
+            formula = (f"{self.dx(f' {kind}({a}, {b})')} = {self.dx(a)} where {a} {win} {b}, "
+                       f"{self.dx(b)} where {a} {lose} {b}; {tie}")
         else:
-            gap = "uᵢ - (the largest other)" if kind == "max" else "(the smallest other) - uᵢ"
             whole = f" {kind}({', '.join(names)})"
-            formula = (f"{self.dx(whole)} = Σᵢ {self.dx('uᵢ')}·H({gap}), "
-                       "with H(0) = 0: at a tie every branch gets 0")
+            formula = (f"{self.dx(whole)} = the slope of the {'largest' if kind == 'max' else 'smallest'} uᵢ; "
+                       "k tied ones share it equally, and none gets any when a number is among them")
         note = _note(zip(names, args))
-        return f"{kind} rule", formula, sp.Add(*terms), note, "", {"parts": list(zip(names, args))}
+        result = extremum_derivative(e, list(derivatives))
+        return f"{kind} rule", formula, result, note, "", {"parts": list(zip(names, args))}
 
     def _atan2(self, e, inner):
         """``atan2(v, w)``, the angle of the point ``(w, v)``: ``(w·v' - v·w')/(v^2 + w^2)``."""

@@ -59,8 +59,17 @@ def test_abs_sign_heaviside_at_zero():
     assert ag.value_and_grad(sp.Heaviside(z, 1) + z, [z], [0.0])[0] == 1.0
 
 
-def test_max_and_min_give_no_gradient_to_tied_branches():
-    np.testing.assert_array_equal(ag.grad(sp.Max(x, y), [x, y], [1.0, 1.0]), [0.0, 0.0])
+def test_max_and_min_split_the_gradient_of_tied_branches():
+    # at a tie each side has half (the mean of the slopes), against a number none
+    np.testing.assert_array_equal(ag.grad(sp.Max(x, y), [x, y], [1.0, 1.0]), [0.5, 0.5])
+    np.testing.assert_array_equal(ag.grad(sp.Max(x, 0), [x], [0.0]), [0.0])
+    np.testing.assert_array_equal(ag.grad(sp.Min(x, 1), [x], [1.0]), [0.0])
+    # k tied arguments share equally; a tied number takes it all
+    np.testing.assert_allclose(ag.grad(sp.Max(x, y, 2 * x - y), [x, y], [1.0, 1.0]), [1.0, 0.0], atol=1e-16)
+    np.testing.assert_array_equal(ag.grad(sp.Max(x, y, 0), [x, y], [0.0, 0.0]), [0.0, 0.0])
+    np.testing.assert_array_equal(ag.grad(sp.Max(x, y, 0), [x, y], [1.0, 1.0]), [0.5, 0.5])
+    # arguments equal on a whole interval: Max(x, |x|) = |x|, slope 1 for x > 0
+    np.testing.assert_array_equal(ag.grad(sp.Max(x, sp.Abs(x)), [x], [0.7]), [1.0])
     np.testing.assert_array_equal(ag.grad(sp.Min(x, 2 * y), [x, y], [1.0, 3.0]), [1.0, 0.0])
     np.testing.assert_array_equal(ag.grad(sp.Max(x, y, 0), [x, y], [2.0, 1.0]), [1.0, 0.0])
 

@@ -123,10 +123,19 @@ def test_abs_sign_heaviside_conventions():
     assert sg.gradient(z * sp.Heaviside(z, 1), [z])[0].subs(z, 0) == 1
 
 
-def test_max_min_ties_give_zero_to_every_branch():
+def test_max_min_ties_share_the_slope_except_against_a_number():
     gmax = sg.gradient(sp.Max(x, y), [x, y])
     gmin = sg.gradient(sp.Min(x, y), [x, y])
-    assert [g.subs({x: 1, y: 1}) for g in gmax] == [0, 0]
+    half = sp.Rational(1, 2)
+    assert [g.subs({x: 1, y: 1}) for g in gmax] == [half, half]
+    assert [g.subs({x: 1, y: 1}) for g in gmin] == [half, half]
+    assert sg.gradient(sp.Max(x, 0), [x])[0].subs(x, 0) == 0  # relu'(0) = 0
+    assert sg.gradient(sp.Min(x, 1), [x])[0].subs(x, 1) == 0
+    third = sp.Rational(1, 3)
+    assert [g.subs({x: 1, y: 1}) for g in sg.gradient(sp.Max(x, y, x**2), [x, y])] == [third + 2 * third, third]
+    assert [g.subs({x: 0, y: 0}) for g in sg.gradient(sp.Max(x, y, 0), [x, y])] == [0, 0]
+    # equal on a whole interval: Max(x, |x|) = |x|, slope 1 for x > 0
+    assert sg.gradient(sp.Max(x, sp.Abs(x)), [x])[0].subs(x, sp.Rational(7, 10)) == 1
     assert [g.subs({x: 2, y: 1}) for g in gmax] == [1, 0]
     assert [g.subs({x: 2, y: 1}) for g in gmin] == [0, 1]
 

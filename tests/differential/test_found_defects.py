@@ -6,7 +6,6 @@ as its defect is fixed, so the mark (and the generator's exclusion in
 ``generated.py``) is then removed.
 """
 
-import pytest
 import sympy as sp
 
 import symgrad as sg
@@ -78,17 +77,21 @@ def test_a_factor_of_untaken_branches_passes_no_nan_back():
     assert all(rel_error(g, e, m) <= TOLERANCE for g, e, m in zip(got, exact["grad"], exact["grad_M"]))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="Max of two arguments equal on an interval: the tie rule gives slope 0 everywhere")
 def test_max_of_two_equal_functions_has_their_slope():
-    """Found by bench/differential.py (seed 7): Max(p*sign(p), Abs(p)) is |p| for every real
-    p, differentiable away from 0 with slope sign(p); the tie convention (0 at a tie,
-    so that relu'(0) = 0) meets a tie at every point and gives 0 in the closed form,
-    the kernels, the objective and the autograd engine. (The harness now counts the
-    kinks of the caller's tree, so such points are no longer drawn.)"""
+    """Found by bench/differential.py (seed 7), fixed: Max(p*sign(p), Abs(p)) is |p| for
+    every real p, differentiable away from 0 with slope sign(p); the old tie convention
+    (0 at every tie, so that relu'(0) = 0) met a tie at every point and gave 0 in the
+    closed form, the kernels, the objective and the autograd engine. Now tied
+    arguments share the slope (the mean of equal slopes is their slope) and only a
+    tied number takes it all. (The harness counts the kinks of the caller's tree, so
+    such points are not drawn there.)"""
     p = sp.Symbol("p")
     expr = sp.Max(p * sp.sign(p), sp.Abs(p))
     assert sg.compile(sg.gradient(expr, [p]), [p])(0.5) == [1.0]
     assert sg.autograd.grad(expr, [p], [0.5]).tolist() == [1.0]
+    assert sg.Objective(expr, [p]).grad([-0.5]).tolist() == [-1.0]
+    assert sg.Objective(expr, [p], engine="loops").grad([-0.5]).tolist() == [-1.0]
+    assert sg.gradient(expr, [p])[0].subs(p, sp.Rational(-1, 2)) == -1
 
 
 def test_autograd_zero_slope_into_a_singular_sqrt():
