@@ -127,54 +127,82 @@ class LoopProgram:
 
 
 class _Graph:
-    """The DAG of one expression with each distinct node numbered in post-order."""
+    """The DAG of one expression with each distinct node numbered in post-order.
+
+    Built by one loop over an explicit stack (no recursion, whatever the depth), each
+    node's children looked up once: the cost is a few dictionary operations per node,
+    which is what a sum of 10^5 terms (3 * 10^5 nodes) needs.
+    """
 
     def __init__(self, expr, params, data):
         where = {p: ("theta", i) for i, p in enumerate(params)}
         where.update({d: ("data", j) for j, d in enumerate(data)})
-        self.ids: dict = {}
-        self.nodes: list = []      # the SymPy node
-        self.leaf: list = []       # ("theta", i), ("data", j), ("const", atom) or None
-        self.children: list = []
-        stack = [(expr, False)]
+        ids: dict = {}        # node -> number (SymPy hashes a node by a Python call) ...
+        by_id: dict = {}      # ... so a node met before is first looked up by identity
+        nodes: list = []      # the SymPy node
+        alive: list = []      # equal nodes met again: kept alive, so identities stay unique
+        leaf: list = []       # ("theta", i), ("data", j), ("const", atom) or None
+        children: list = []
+        stack = [expr]
         while stack:
-            node, ready = stack.pop()
-            if node in self.ids:
+            node = stack[-1]
+            if id(node) in by_id:
+                stack.pop()
                 continue
-            if not ready and not node.is_Atom:
-                stack.append((node, True))
-                stack.extend((a, False) for a in reversed(node.args) if a not in self.ids)
+            known = ids.get(node)
+            if known is not None:  # equal to a node numbered before, another object
+                by_id[id(node)] = known
+                alive.append(node)
+                stack.pop()
                 continue
-            self.ids[node] = len(self.nodes)
-            self.nodes.append(node)
             if node.is_Atom:
-                self.leaf.append(where.get(node, ("const", node)))
-                self.children.append(())
-            else:
-                self.leaf.append(None)
-                self.children.append(tuple(self.ids[a] for a in node.args))
-        self.uses = [0] * len(self.nodes)
-        for kids in self.children:
+                stack.pop()
+                ids[node] = by_id[id(node)] = len(leaf)
+                nodes.append(node)
+                leaf.append(where.get(node) or ("const", node))
+                children.append(())
+                continue
+            args = node.args
+            pending = [a for a in args if id(a) not in by_id]
+            if pending:
+                pending.reverse()
+                stack += pending
+                continue
+            stack.pop()
+            ids[node] = by_id[id(node)] = len(leaf)
+            nodes.append(node)
+            leaf.append(None)
+            children.append(tuple([by_id[id(a)] for a in args]))
+        uses = [0] * len(nodes)
+        for kids in children:
             for c in kids:
-                self.uses[c] += 1
-        self.root = self.ids[expr]
+                uses[c] += 1
+        self.ids, self.nodes, self.leaf, self.children, self.uses = ids, nodes, leaf, children, uses
+        #: whether node i is a number (which a sum or product reads from a table)
+        self.number = [lf is not None and lf[0] == "const" and n.is_Number for lf, n in zip(leaf, nodes)]
+        self.root = ids[expr]
 
 
 class _Keys:
-    """Keys, inline decisions and reductions of every node of a ``_Graph``."""
+    """Keys, inline decisions and reductions of every node of a ``_Graph``.
+
+    The key of a number that only sums and products read (which read it from a table)
+    is never needed, and is computed only where another node reads the number.
+    """
 
     def __init__(self, g: _Graph):
         self.g = g
         intern: dict = {}
         n = len(g.nodes)
-        self.key = [0] * n
-        self.ckey = [0] * n        # the key a parent sees: marked when computed apart
-        self.own = [False] * n     # computed by a family of its own
-        self.order = [()] * n      # children in template order (reductions: the others)
-        self.run = [()] * n        # children reduced over
-        self.depth = [0] * n       # 1 + deepest family read (own nodes); 0 for leaves
-        self.reads = [0] * n       # deepest family read through the inline template
+        self.key = key = [-1] * n
+        self.ckey = ckey = [-1] * n  # the key a parent sees: marked when computed apart
+        self.own = own = [False] * n  # computed by a family of its own
+        self.order = order_of = [()] * n  # children in template order (reductions: the others)
+        self.run = run_of = [()] * n  # children reduced over
+        self.depth = depth = [0] * n  # 1 + deepest family read (own nodes); 0 for leaves
+        self.reads = reads = [0] * n  # deepest family read through the inline template
         size = [0] * n
+        nodes, leaves, children, uses, numbers, root = g.nodes, g.leaf, g.children, g.uses, g.number, g.root
 
         def key_of(t):
             k = intern.get(t)
@@ -182,40 +210,57 @@ class _Keys:
                 k = intern[t] = len(intern)
             return k
 
+        def leaf_key(c):
+            leaf = leaves[c]
+            ckey[c] = key[c] = key_of(leaf if leaf[0] == "const" else (leaf[0],))
+            return key[c]
+
         number = key_of(("number",))  # a coefficient or offset: read from a table
 
-        for i, node in enumerate(g.nodes):
-            leaf = g.leaf[i]
-            if leaf is not None:
-                self.ckey[i] = self.key[i] = key_of(leaf if leaf[0] == "const" else (leaf[0],))
+        for i in range(n):
+            if leaves[i] is not None:
+                if leaves[i][0] != "const":
+                    leaf_key(i)
                 continue
-            kids = g.children[i]
+            node = nodes[i]
+            kids = children[i]
             func = node.func
-            cks = [number if func in _LIFTED and _is_number(g, c) else self.ckey[c] for c in kids]
+            lifted = func in _LIFTED
+            cks = []
+            for c in kids:
+                k = number if lifted and numbers[c] else ckey[c]
+                cks.append(leaf_key(c) if k < 0 else k)
             order = sorted(range(len(kids)), key=cks.__getitem__) if func in _COMMUTATIVE else range(len(kids))
             run_key, run = None, ()
             is_expr = isinstance(node, sp.Expr) and not isinstance(node, ExprCondPair)
-            if func in _REDUCIBLE and is_expr:
+            if len(kids) >= R_MIN and func in _REDUCIBLE and is_expr:
                 best, count = Counter(cks).most_common(1)[0]
                 # a Max/Min reduces only beside numbers: tied arguments share the slope
                 # equally (derive/_rules.py), which a reduction beside other arguments
                 # could not count
-                if count >= R_MIN and (func is sp.Add or all(_is_number(g, c) for c, k in zip(kids, cks) if k != best)):
+                if count >= R_MIN and (func is sp.Add or all(numbers[c] for c, k in zip(kids, cks) if k != best)):
                     run_key = best
-                    run = tuple(c for c in kids if self.ckey[c] == best)
+                    run = tuple([c for c, k in zip(kids, cks) if k == best])
                     order = [j for j in order if cks[j] != best]
-            self.order[i] = tuple(kids[j] for j in order)
-            self.run[i] = run
-            rest = tuple(cks[j] for j in order)
-            self.key[i] = key_of((func, run_key, len(run), rest))
-            size[i] = 1 + sum(size[c] for c in kids if not self.own[c])
-            self.reads[i] = max((self.depth[c] if self.own[c] else self.reads[c] for c in kids), default=0)
-            if is_expr and (g.uses[i] > 1 or i == g.root or run or size[i] > T_MAX):
-                self.own[i] = True
-                self.depth[i] = self.reads[i] + 1
-                self.ckey[i] = key_of(("value", self.key[i]))
+            order_of[i] = tuple([kids[j] for j in order])
+            run_of[i] = run
+            rest = tuple([cks[j] for j in order])
+            key[i] = key_of((func, run_key, len(run), rest))
+            total, deepest = 1, 0
+            for c in kids:
+                if own[c]:
+                    deepest = max(deepest, depth[c])
+                else:
+                    total += size[c]
+                    deepest = max(deepest, reads[c])
+            size[i] = total
+            reads[i] = deepest
+            if is_expr and (uses[i] > 1 or i == root or run or size[i] > T_MAX):
+                own[i] = True
+                depth[i] = reads[i] + 1
+                ckey[i] = key_of(("value", key[i]))
             else:
-                self.ckey[i] = self.key[i]
+                ckey[i] = key[i]
 
 
 class _Walker:
@@ -241,7 +286,7 @@ class _Walker:
         that ``c``'s parent is a sum or product, whose numbers are slots too.
         """
         leaf = self.g.leaf[c]
-        if leaf is not None and leaf[0] == "const" and not (lifted and _is_number(self.g, c)):
+        if leaf is not None and leaf[0] == "const" and not (lifted and self.g.number[c]):
             return leaf[1]
         if leaf is not None or self.k.own[c]:
             out.append(self.target(c))
@@ -252,6 +297,19 @@ class _Walker:
         func = self.g.nodes[c].func
         args = [self.inline(a, out, syms, prefix, func in _LIFTED) for a in self.k.order[c]]
         return func(*args) if syms is not None else None
+
+
+def _sort_key(targets: list) -> list:
+    """The targets with each number as a float: ordered the same, without SymPy's comparisons
+    (which cost microseconds each, seconds for a sum of 10^5 terms)."""
+    return [("const", _real(t[1])) if t[0] == "const" else t for t in targets]
+
+
+def _real(atom):
+    """A number atom as a Python int or float that compares as it does (pi, E as floats)."""
+    if atom.is_Rational:
+        return atom.p if atom.q == 1 else atom.p / atom.q
+    return float(atom)
 
 
 def _index_map(indices: np.ndarray, size: int, length: int) -> IndexMap:
@@ -331,9 +389,9 @@ def _family(walker: _Walker, members: list, done: list) -> Family:
             t: list = []
             walker.inline(c, t, None)
             terms.append((t, c))
-        terms.sort(key=lambda tc: tc[0])
+        terms.sort(key=lambda tc: _sort_key(tc[0]))
         rows.append((outer, [t for t, _ in terms], i, [c for _, c in terms]))
-    rows.sort(key=lambda r: (r[0], r[1]))
+    rows.sort(key=lambda r: (_sort_key(r[0]), [_sort_key(t) for t in r[1]]))
     number = len(done)
     for p, row in enumerate(rows):
         walker.position[row[2]] = p
@@ -357,10 +415,6 @@ def _family(walker: _Walker, members: list, done: list) -> Family:
         length, term, term_slots, reduced,
     )
     return _differentiate(family, done)
-
-
-def _is_number(g: _Graph, c: int) -> bool:
-    return g.leaf[c] is not None and g.leaf[c][0] == "const" and g.nodes[c].is_Number
 
 
 def _fold_uniform(template, slots) -> tuple:
