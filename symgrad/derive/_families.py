@@ -255,7 +255,11 @@ class _Keys:
                     deepest = max(deepest, reads[c])
             size[i] = total
             reads[i] = deepest
-            if is_expr and (uses[i] > 1 or i == root or run or size[i] > T_MAX):
+            # A function of a family's value gets a family of its own: its derivative
+            # (1 - tanh(z)**2, exp(z)) then reads the stored value instead of computing
+            # the function again in the reverse pass.
+            applied = isinstance(node, sp.Function) and len(kids) == 1 and own[kids[0]]
+            if is_expr and (uses[i] > 1 or i == root or run or size[i] > T_MAX or applied):
                 own[i] = True
                 depth[i] = reads[i] + 1
                 ckey[i] = key_of(("value", key[i]))
