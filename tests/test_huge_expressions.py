@@ -23,8 +23,8 @@ def squares_at(a, n):
     return n * a**2 - a * n * (n - 1) + sp.Rational((n - 1) * n * (2 * n - 1), 6)
 
 
-def test_the_gradient_of_10000_shifted_squares_is_the_exact_closed_form():
-    n = 10_000
+def test_the_gradient_of_5000_shifted_squares_is_the_exact_closed_form():
+    n = 5_000
     (d,) = sg.gradient(squares(n), [x])
     assert d == 2 * n * x - n * (n - 1)
     assert sg.hessian(squares(n), [x])[0, 0] == 2 * n
@@ -49,9 +49,10 @@ def test_families_of_terms_give_sympys_derivatives():
     assert sp.expand(h - sp.hessian(expr, [w, u])) == sp.zeros(2, 2)
 
 
-def test_compile_of_20000_terms_loops_over_a_table_of_offsets():
-    # past the straight-line limit of 20,000 statements: one loop reading the offsets
-    n = 20_000
+def test_compile_of_12000_terms_loops_over_a_table_of_offsets():
+    # 24,000 operations, past the straight-line limit of 20,000 statements: one loop
+    # reading the offsets
+    n = 12_000
     kernel = sg.compile(squares(n), [x])
     assert kernel._source.statements < 40
     assert "_C0 = np.array([" in kernel.source
@@ -59,9 +60,6 @@ def test_compile_of_20000_terms_loops_over_a_table_of_offsets():
     # any order of summation is within (n - 1) u sum |t_k| (and every t_k here is exact)
     bound = (n - 1) * UNIT_ROUNDOFF * float(exact)
     assert abs(kernel(0.5) - float(exact)) <= bound
-    values = kernel(np.array([0.5, -1.25]))
-    assert values.shape == (2,)
-    assert abs(values[1] - float(squares_at(sp.Rational(-5, 4), n))) <= bound * 2
 
 
 def test_compile_of_a_long_sum_beside_short_outputs_keeps_the_shape():
@@ -73,7 +71,9 @@ def test_compile_of_a_long_sum_beside_short_outputs_keeps_the_shape():
     assert got[0] == pytest.approx(exact, rel=1e-14)
     assert got[1] == pytest.approx(np.sin(1.5) * exact, rel=1e-14)
     assert got[2] == 0.75
-    assert kernel(np.array([0.5, 0.5]), 1.5).shape == (2, 3)
+    values = kernel(np.array([0.5, -1.25]), 1.5)  # the vector loop, over blocks of elements
+    assert values.shape == (2, 3)
+    assert values[1, 0] == pytest.approx(float(squares_at(sp.Rational(-5, 4), n)), rel=1e-14)
 
 
 def test_a_short_sum_keeps_the_straight_line_kernel():
