@@ -18,7 +18,9 @@ import sympy as sp
 
 from symgrad._abbreviate import abbreviate
 from symgrad._chunked import ChunkedData, expand_frame, is_chunked
-from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported, unique_nodes
+from symgrad._engines import engine_costs
+from symgrad._engines import template_nodes as _template_nodes  # noqa: F401 (tests read it here)
+from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported
 from symgrad.codegen import BLOCK, loops_source, objective_source
 from symgrad.derive import derive, lift
 from symgrad.errors import InputError, OptionError
@@ -29,12 +31,6 @@ __all__ = ["Objective", "Data"]
 
 #: More data columns than this are passed to the kernels as one (d, N) array.
 WIDE = 32
-
-#: ``engine="auto"`` compiles loops over families from this many distinct nodes on
-#: (below, the straight-line program compiles in about a second anyway) ...
-LOOPS_FROM = 600
-#: ... when lifting cuts the number of formulas to compile at least this many times.
-LOOPS_GAIN = 4
 
 _ENGINES = ("auto", "scalar", "loops")
 REPR_SYMBOLS = 8  # a repr lists the symbols up to this many, and counts them past it
@@ -57,20 +53,6 @@ def loop_block(program) -> int:
     while block > 16 and 3 * 8 * width * block > 2**20:
         block //= 2
     return block
-
-
-def _template_nodes(program) -> int:
-    """Distinct nodes in the templates of a family program: what the loops engine compiles.
-
-    A sum of terms that differ only in their constants is one family whose template holds
-    every term: no fewer formulas than the straight-line program.
-    """
-    count = 0
-    for f in program.families:
-        count += sum(1 for _ in unique_nodes(f.value))
-        if f.term is not None:
-            count += sum(1 for _ in unique_nodes(f.term))
-    return max(count, 1)
 
 
 class Data:
@@ -159,10 +141,10 @@ class Objective:
         engine: ``"scalar"`` compiles the straight-line program of the value and the
             gradient; ``"loops"`` compiles one loop per family of identical formulas
             (``derive.lift``), which keeps a network of thousands of parameters to a
-            few seconds of compilation; ``"auto"`` (the default) takes the loops from
-            ``LOOPS_FROM`` distinct nodes on when they cut the formulas at least
-            ``LOOPS_GAIN`` times. The results agree to rounding; :attr:`engine` says
-            which one runs. The Hessian always uses the straight-line program, and is
+            few seconds of compilation; ``"auto"`` (the default) takes the engine
+            whose modelled time per sample is lower (``symgrad._engines``, a cost model
+            fitted to ``bench/bench_engines.py``). The results agree to rounding;
+            :attr:`engine` says which one runs. The Hessian always uses the straight-line program, and is
             refused past ``HESSIAN_MAX`` distinct entries.
 
     Raises:
@@ -198,8 +180,7 @@ class Objective:
         self._loops = None
         if engine != "scalar":
             program = lift(expr, self.params, self.data)
-            gain = program.nodes / _template_nodes(program)
-            if engine == "loops" or (program.nodes >= LOOPS_FROM and gain >= LOOPS_GAIN):
+            if engine == "loops" or engine_costs(program).choice == "loops":
                 self._loops = program
         if self._loops is not None:
             self.engine = "loops"

@@ -1,0 +1,96 @@
+"""``engine="auto"``: the cost model of ``symgrad._engines`` picks the engine the bench found faster.
+
+The expected engines are those ``bench/bench_engines.py`` measured faster per sample
+(one thread, N = 10^5; docs/performance.md): the loops engine for the tanh MLPs of
+the issue (2-16-16-1: 0.49 against 1.01 µs a sample) and for the 64-32-10 ReLU
+network, whose straight-line program Numba would compile for minutes; the
+straight-line engine for logistic regression, a linear model, the NIST models and
+the small MLPs. Choosing needs no compilation, so each case costs milliseconds.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+import symgrad as sg
+from symgrad._engines import LOOPS_MARGIN, EngineCosts, engine_costs
+from symgrad._expr import canonicalize
+from symgrad.derive import lift
+
+
+def tanh_mlp(sizes):
+    x = list(sp.symbols(f"x0:{sizes[0]}"))
+    h, params = x, []
+    for layer in range(len(sizes) - 1):
+        last = layer == len(sizes) - 2
+        h, p = sg.nn.dense(h, sizes[layer + 1], activation=None if last else sg.nn.tanh, name=f"W{layer}_")
+        params += p
+    y = sp.Symbol("y")
+    return sg.losses.mse(h[0], y), params, x + [y]
+
+
+def relu_classifier():
+    x = list(sp.symbols("x0:64"))
+    h, p1 = sg.nn.dense(x, 32, activation=sg.nn.relu, name="A")
+    z, p2 = sg.nn.dense(h, 10, name="B")
+    t = list(sp.symbols("t0:10"))
+    return sg.losses.cross_entropy(z, t), p1 + p2, x + t
+
+
+def logistic(d=10):
+    w, x = sp.symbols(f"w0:{d}"), sp.symbols(f"x0:{d}")
+    b, y = sp.symbols("b y")
+    z = sp.Add(*[a * c for a, c in zip(w, x)]) + b
+    return sp.log(1 + sp.exp(z)) - y * z, [*w, b], [*x, y]
+
+
+def linear(d=100):
+    w, x = sp.symbols(f"w0:{d}"), sp.symbols(f"x0:{d}")
+    b, y = sp.symbols("b y")
+    return (sp.Add(*[a * c for a, c in zip(w, x)]) + b - y) ** 2, [*w, b], [*x, y]
+
+
+def nist_lanczos1():
+    x, y = sp.symbols("x y")
+    b = sp.symbols("b1:7")
+    model = b[0] * sp.exp(-b[1] * x) + b[2] * sp.exp(-b[3] * x) + b[4] * sp.exp(-b[5] * x)
+    return (model - y) ** 2, list(b), [x, y]
+
+
+def nist_misra1a():
+    x, y, b1, b2 = sp.symbols("x y b1 b2")
+    return (b1 * (1 - sp.exp(-b2 * x)) - y) ** 2, [b1, b2], [x, y]
+
+
+CASES = [
+    ("MLP 2-16-16-1 tanh", lambda: tanh_mlp([2, 16, 16, 1]), "loops"),
+    ("MLP 4-16-16-1 tanh", lambda: tanh_mlp([4, 16, 16, 1]), "loops"),
+    ("MLP 64-32-10 ReLU", relu_classifier, "loops"),
+    ("MLP 4-8-8-1 tanh", lambda: tanh_mlp([4, 8, 8, 1]), "scalar"),
+    ("MLP 4-4-4-1 tanh", lambda: tanh_mlp([4, 4, 4, 1]), "scalar"),
+    ("logistic d=10", logistic, "scalar"),
+    ("linear d=100", linear, "scalar"),
+    ("NIST Misra1a", nist_misra1a, "scalar"),
+    ("NIST Lanczos1", nist_lanczos1, "scalar"),
+]
+
+
+@pytest.mark.parametrize(("name", "build", "faster"), CASES, ids=[c[0] for c in CASES])
+def test_the_model_picks_the_engine_measured_faster(name, build, faster):
+    expr, params, data = build()
+    costs = engine_costs(lift(canonicalize(expr), params, data))
+    assert costs.choice == faster, f"{name}: {costs!r}"
+
+
+def test_objective_auto_runs_the_chosen_engine():
+    expr, params, data = tanh_mlp([2, 16, 16, 1])
+    assert sg.Objective(expr, params, data).engine == "loops"
+    expr, params, data = nist_misra1a()
+    assert sg.Objective(expr, params, data).engine == "scalar"
+
+
+def test_the_choice_rule_reads_the_margin_and_the_gain():
+    assert EngineCosts(scalar=100.0, loops=LOOPS_MARGIN * 100.0 - 1.0, gain=4.0).choice == "loops"
+    assert EngineCosts(scalar=100.0, loops=LOOPS_MARGIN * 100.0 + 1.0, gain=4.0).choice == "scalar"
+    assert EngineCosts(scalar=100.0, loops=1.0, gain=3.9).choice == "scalar"  # nothing shared to loop over
