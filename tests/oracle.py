@@ -142,6 +142,32 @@ _RELATIONS = {
 }
 
 
+class _Keep(sp.Function):
+    """``u`` itself, kept apart: a product with it is not merged with an equal product.
+
+    The two partials of ``atan2(y, x)`` meet in ``x·y' - y·x'``, which SymPy cancels to an
+    exact 0 when ``y`` and ``x`` are proportional (``atan2(p, p/c)`` is flat in ``p``); the
+    code under test computes both terms and their rounded difference, so the bound must
+    see them.
+    """
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return sp.S.One
+
+
+class _Atan2(sp.Function):
+    """``atan2(y, x)`` whose partials SymPy keeps apart (see ``_Keep``)."""
+
+    nargs = 2
+
+    def fdiff(self, argindex=1):
+        y, x = self.args
+        r = x**2 + y**2
+        return _Keep(x / r) if argindex == 1 else _Keep(-y / r)
+
+
 def _realify(expr, symbols=()):
     """Replace every free symbol (and those of ``symbols``) by a real dummy; return both maps."""
     expr = sp.sympify(expr)
@@ -151,6 +177,7 @@ def _realify(expr, symbols=()):
     # |u| = u sign(u) for real u; SymPy's diff of Abs of an argument it cannot prove
     # real (x**y, a Piecewise...) is the complex formula with re() and im().
     real = real.replace(sp.Abs, lambda u: u * sp.sign(u))
+    real = real.replace(sp.atan2, _Atan2)
     return real, to_real
 
 
@@ -229,7 +256,9 @@ class _Evaluator:
                 raise OracleDomainError(f"{e} is at a pole of polygamma")
             v = mpmath.psi(n, a)
             return v, (abs(mpmath.psi(n + 1, a)) * ma if ma else mpmath.mpf(0)) + abs(v)
-        if f is sp.atan2:
+        if f is _Keep:
+            return self(e.args[0])
+        if f in (sp.atan2, _Atan2):
             (y, my), (x, mx) = self(e.args[0]), self(e.args[1])
             if x == 0 and y == 0:
                 raise OracleDomainError(f"{e} is undefined at the origin")
@@ -269,6 +298,13 @@ class _Evaluator:
             return mpmath.mpf(0), mpmath.mpf(0)
         if f is sp.Derivative and isinstance(e.expr, (sp.floor, sp.ceiling)):
             a, _ = self(e.expr.args[0])  # zero away from the integers, where the step jumps
+            self.kinks.append(a - mpmath.nint(a))
+            return mpmath.mpf(0), mpmath.mpf(0)
+        if f is sp.Subs and isinstance(e.expr, sp.Derivative) and isinstance(e.expr.expr, (sp.floor, sp.ceiling)):
+            # d floor(u(x))/dx = Subs(Derivative(floor(xi), xi), xi, u(x)) * u'(x): zero away
+            # from the integers
+            (point,) = e.point
+            a, _ = self(point)
             self.kinks.append(a - mpmath.nint(a))
             return mpmath.mpf(0), mpmath.mpf(0)
         if f is sp.Derivative and isinstance(e.expr, (sp.sign, sp.Heaviside, sp.DiracDelta)):
