@@ -189,7 +189,9 @@ def extremum_derivative(e: sp.Expr, slopes: list) -> sp.Expr:
     (relu), else ``Piecewise((1, a > b), (0, a < b), (1/2, True))``.
     """
     func, args = e.func, e.args
-    wins = (lambda u, v: u > v) if func is sp.Max else (lambda u, v: u < v)
+    # conditions on differences: SymPy's Piecewise recurses without end on some pairs
+    # (a < b, a > b) of the sides themselves (Min(-0.75*p1 + p2, acosh(exp(x1) + 1)))
+    gap = (lambda u, v: u - v) if func is sp.Max else (lambda u, v: v - u)
     number = next((a for a in args if a.is_Number), None)
     terms = []
     for i, (a, da) in enumerate(zip(args, slopes)):
@@ -200,13 +202,14 @@ def extremum_derivative(e: sp.Expr, slopes: list) -> sp.Expr:
         if len(args) == 2 and number is not None:
             terms.append(da * sp.Heaviside(a - rest if func is sp.Max else rest - a, 0))
             continue
-        branches = [(sp.S.One, wins(a, rest)), (sp.S.Zero, wins(rest, a))]
+        z = gap(a, rest)
+        branches = [(sp.S.One, z > 0), (sp.S.Zero, z < 0)]
         if number is not None:
-            branches.append((sp.S.Zero, sp.Eq(a, number)))
+            branches.append((sp.S.Zero, sp.Eq(a - number, 0)))
         if len(args) == 2:
             share = sp.S.Half
         else:  # at the tie branch a is the extremum: count the others equal to it
-            share = 1 / (1 + sp.Add(*[sp.Piecewise((1, sp.Eq(o, a)), (0, True)) for o in others if not o.is_Number]))
+            share = 1 / (1 + sp.Add(*[sp.Piecewise((1, sp.Eq(o - a, 0)), (0, True)) for o in others if not o.is_Number]))
         terms.append(da * sp.Piecewise(*branches, (share, True)))
     return sp.Add(*terms)
 
