@@ -96,7 +96,7 @@ class TapeProgram:
         leaves = self.params + self.data
         # one entry per slot, in post-order (arguments first): the primitive's code (-1: a
         # leaf or a constant) and the argument slots
-        self._memo = {id(s): i for i, s in enumerate(leaves)}  # id(subexpression) -> slot
+        self._memo = dict(zip(map(id, leaves), range(len(leaves))))  # id(subexpression) -> slot
         self._codes: dict[tuple, int] = {("mul_n", ()): 0, ("dot", ()): 1}  # (primitive, params) -> code
         self._one = None  # the slot of the constant 1, once a sum needs it
         self._op = [-1] * len(leaves)
@@ -181,21 +181,26 @@ class TapeProgram:
         """A sum as one ``dot`` node, ``Σ_j u_j·w_j``: a term ``u·w`` of two factors is the pair
         ``(u, w)`` (so the products of a dense layer are no nodes of their own), any other
         term ``t`` the pair ``(t, 1)``."""
-        get, args = self._memo.get, []
-        for t in e.args:
-            if type(t) is sp.Mul and len(t.args) == 2:
-                for f in t.args:
-                    s = get(id(f))
-                    args.append(s if s is not None else self._translate(f))
+        get, args, mul = self._memo.get, [], sp.Mul
+        push = args.append
+        for t in e._args:  # the attribute behind .args: a dense layer has thousands of terms
+            pair = t._args if type(t) is mul else ()
+            if len(pair) == 2:
+                u, w = pair
+                s = get(id(u))
+                push(s if s is not None else self._translate(u))
+                s = get(id(w))
+                push(s if s is not None else self._translate(w))
             else:
                 s = get(id(t))
-                args.append(s if s is not None else self._translate(t))
+                push(s if s is not None else self._translate(t))
                 if self._one is None:
                     self._one = self._constant(1.0)
-                args.append(self._one)
+                push(self._one)
         self._args.append(args)
         self._op.append(1)
-        self._level.append(1 + max([self._level[a] for a in args]))
+        level = self._level
+        level.append(1 + max(map(level.__getitem__, args)))
         return len(self._op) - 1
 
     def _schedule(self) -> tuple[list[_Group], bool]:
