@@ -5,7 +5,8 @@ and with ``check=False`` (kernels compiled beforehand, so compile time is apart)
 guard alone, first for a new expression (its tape built, then replayed) and then for
 one seen before (the built tape reused); the guard's share of the default fit; and,
 for comparison, the engine's per-node tape (``Tensor``) on the same samples, which
-the guard used before. Times are medians of wall time; the CPU time of this process
+the guard used before; and the cost inside the fit, from fits with and without the
+guard run in turn (CPU time of the calling thread). Times are medians of wall time; the CPU time of this process
 (all threads) is printed beside them, as it varies less on a loaded machine.
 
     python bench/bench_guard.py [--repeats 5]
@@ -84,6 +85,20 @@ def least_squares_row(repeats):
     return name, [("curve_fit, check=True", on), ("curve_fit, check=False", off), ("guard, new expression", first)]
 
 
+def in_situ(with_guard, without, pairs, before):
+    """Medians of the calling thread's CPU seconds of ``with_guard()`` and ``without()``, run in turn."""
+    on, off = [], []
+    for _ in range(pairs):
+        before()
+        t = time.thread_time()
+        with_guard()
+        on.append(time.thread_time() - t)
+        t = time.thread_time()
+        without()
+        off.append(time.thread_time() - t)
+    return statistics.median(on), statistics.median(off)
+
+
 def median_time(fn, repeats, before=None):
     """Medians of ``(wall, cpu)`` seconds of ``fn()``; ``before()`` runs untimed ahead of each call."""
     walls, cpus = [], []
@@ -115,6 +130,11 @@ def main():
         again = median_time(lambda: guard_gradient(obj, x0, data, cols, caller="fit"), repeats)
         tape = median_time(lambda: tape_value_and_grad(obj.expr, obj.params, x0, None, dict(zip(obj.data, picked))),
                            repeats)
+        paired = in_situ(lambda: sg.fit(obj, cols, x0=x0, seed=0, **kw),
+                         lambda: sg.fit(obj, cols, x0=x0, seed=0, check=False, **kw), 3 * repeats, new_expression)
+        print(f"{name}: inside the fit, {3 * repeats} pairs in turn, thread CPU medians: "
+              f"check=True {paired[0] * 1e3:.1f} ms, check=False {paired[1] * 1e3:.1f} ms, "
+              f"{paired[0] / paired[1] - 1:+.1%}")
         rows = [("fit, check=True (new expression)", on), ("fit, check=False", off),
                 ("guard, new expression", first), ("guard, expression seen before", again),
                 ("per-node tape on the same samples (before)", tape)]
