@@ -47,7 +47,7 @@ OUTER_RULES: dict = {
 RULES = (
     "constant rule", "variable rule", "sum rule", "constant multiple rule", "product rule",
     "quotient rule", "power rule", "exponential rule", "general power rule", "chain rule",
-    "max rule", "min rule", "piecewise rule", "atan2 rule",
+    "max rule", "min rule", "piecewise rule", "atan2 rule", "polygamma rule",
 ) + tuple(dict.fromkeys(r for r, _, _ in OUTER_RULES.values()))
 
 _U = re.compile(r"(?<![A-Za-z_])(d?)u(?![A-Za-z_0-9])")
@@ -132,6 +132,13 @@ class Walker:
                     "differentiated)", sp.Piecewise(*branches), "", "", {})
         if isinstance(e, sp.atan2):
             return self._atan2(e, inner)
+        if isinstance(e, sp.polygamma) and e.args[0].is_Integer:
+            n, g = e.args
+            formula = f"d polygamma({n}, u)/du = polygamma({n + 1}, u)"
+            outer = lambda u: sp.polygamma(n + 1, u)  # noqa: E731
+            if g == self.x:
+                return "polygamma rule", in_terms_of(formula, str(g)), outer(g), "", "", {}
+            return self._chain(e, g, "polygamma rule", formula, outer, inner, name)
         if type(e) in OUTER_RULES:
             return self._function(e, inner, name)
         raise UnsupportedFunctionError(

@@ -4,6 +4,8 @@ An expression is drawn over 1-4 parameters ``p0..p3`` and 0-3 data symbols
 ``x0..x2`` from the grammar of api.md: ``+ - * /``, integer powers -4..4, rational
 and symbolic powers, ``exp log sqrt``, the six trigonometric and six hyperbolic
 functions and their inverses, ``Abs sign Max Min Heaviside Piecewise``, ``pi``, ``E``,
+and (``_special``, one draw in 24) ``cot sec csc coth sech csch`` and their inverses,
+``erf erfc gamma loggamma polygamma atan2 floor ceiling`` and ``log(x, b)``,
 nested up to ``MAX_DEPTH`` levels. Functions with a restricted domain usually get an
 argument mapped into it (``log(1 + u**2)``, ``asin(tanh(u))``), sometimes the raw
 argument, which the point search then has to satisfy. Two shapes are left out
@@ -77,8 +79,10 @@ def _expression(pick, symbols, depth):
             s = pick.choice(symbols)
             return c * s if pick.boolean() else c + s
         return pick.choice(symbols)
-    kind = pick.integer(0, 22)
+    kind = pick.integer(0, 23)
     a = expression(pick, symbols, depth - 1)
+    if kind == 23:
+        return _special(pick, a, symbols, depth)
     if kind <= 3:
         b = expression(pick, symbols, depth - 1)
         return [a + b, a - b, a * b, -a + b][kind]
@@ -128,6 +132,53 @@ def _expression(pick, symbols, depth):
         b = expression(pick, symbols, depth - 1)
         return sp.Piecewise((a, b < sp.Rational(1, 2)), (a * b, b < 2), (sp.sin(b), True))
     return a * pick.choice([sp.pi, sp.E])
+
+
+def _special(pick, a, symbols, depth):
+    """One of the reciprocal trigonometric and hyperbolic functions, their inverses, the
+    error and gamma functions, ``atan2``, ``floor``/``ceiling``, with ``a`` mapped into
+    the domain (three times in four) or raw."""
+    k = pick.integer(0, 4)
+    raw = pick.integer(0, 3) == 0
+    pos = a if raw else _positive(a, k)  # (0, inf)
+    unit = a if raw else _squash(a, pick.integer(0, 2))  # (-1, 1)
+    f = pick.integer(0, 18)
+    if f == 0:
+        return sp.cot(a if raw else 1 + unit)  # (0, 2) inside (0, pi)
+    if f == 1:
+        return sp.sec(unit)
+    if f == 2:
+        return sp.csc(a if raw else 1 + unit)
+    if f == 3:
+        return sp.acot(pos)
+    if f in (4, 5):
+        return (sp.asec if f == 4 else sp.acsc)(a if raw else 1 + pos)
+    if f == 6:
+        return sp.coth(pos)
+    if f == 7:
+        return sp.sech(a)
+    if f == 8:
+        return sp.csch(pos)
+    if f == 9:
+        return sp.acoth(a if raw else 1 + pos)
+    if f == 10:
+        return sp.asech(a if raw else 1 / (1 + pos))
+    if f == 11:
+        return sp.acsch(pos)
+    if f == 12:
+        return (sp.erf if pick.boolean() else sp.erfc)(a)
+    if f == 13:
+        return sp.gamma(a if raw else sp.Rational(1, 2) + _squash(a, 0) + pos / (1 + pos))
+    if f == 14:
+        return sp.loggamma(pos)
+    if f == 15:
+        return sp.polygamma(pick.integer(0, 1), a if raw else sp.Rational(1, 2) + pos)
+    if f == 16:
+        b = expression(pick, symbols, depth - 1)
+        return sp.atan2(a, b if raw else _positive(b, k))
+    if f == 17:
+        return (sp.floor if pick.boolean() else sp.ceiling)(a) * expression(pick, symbols, depth - 1)
+    return sp.log(a if raw else _positive(a, k), pick.choice([2, 10, sp.E + 1]))
 
 
 @dataclass(frozen=True)
