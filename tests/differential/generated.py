@@ -8,10 +8,9 @@ and (``_special``, one draw in 24) ``cot sec csc coth sech csch`` and their inve
 ``erf erfc gamma loggamma polygamma atan2 floor ceiling`` and ``log(x, b)``,
 nested up to ``MAX_DEPTH`` levels. Functions with a restricted domain usually get an
 argument mapped into it (``log(1 + u**2)``, ``asin(tanh(u))``), sometimes the raw
-argument, which the point search then has to satisfy. Two shapes are left out
-while symgrad refuses them (``test_found_defects.py``): a ``Piecewise`` inside a
-``Piecewise`` condition and a ``Piecewise`` together with a symbolic power (SymPy writes
-an ``ITE`` condition for both).
+argument, which the point search then has to satisfy. A ``Piecewise`` in a condition
+or in a symbolic exponent (where SymPy writes an ``ITE``) is drawn like any other
+shape (``test_found_defects.py`` has the defects both once showed).
 
 A point is kept only where the oracle (``oracle.derivatives``) says the value, the
 gradient and the Hessian are finite and moderate, every kink argument (of ``Abs``,
@@ -99,8 +98,6 @@ def _expression(pick, symbols, depth):
     if kind == 7:
         b = expression(pick, symbols, depth - 1)
         base = _positive(a, pick.integer(0, 4)) if pick.integer(0, 3) else a
-        if b.has(sp.Piecewise):  # see test_found_defects: such gradients hold an ITE
-            b = pick.choice(symbols)
         return base ** (b if pick.boolean() else sp.tanh(b) + 2)
     if kind == 8:
         return sp.exp(sp.tanh(a) * 2) if pick.boolean() else sp.exp(a)
