@@ -31,6 +31,7 @@ import os
 import statistics
 import subprocess
 import sys
+from pathlib import Path
 import tempfile
 import textwrap
 import time
@@ -45,24 +46,8 @@ import sympy as sp  # noqa: E402
 
 import symgrad as sg  # noqa: E402
 
-
-def tanh_mlp(sizes):
-    x = list(sp.symbols(f"x0:{sizes[0]}"))
-    h, params = x, []
-    for layer in range(len(sizes) - 1):
-        last = layer == len(sizes) - 2
-        h, p = sg.nn.dense(h, sizes[layer + 1], activation=None if last else sg.nn.tanh, name=f"W{layer}_")
-        params += p
-    y = sp.Symbol("y")
-    return sg.losses.mse(h[0], y), params, x + [y]
-
-
-def relu_classifier():
-    x = list(sp.symbols("x0:64"))
-    h, p1 = sg.nn.dense(x, 32, activation=sg.nn.relu, name="A")
-    z, p2 = sg.nn.dense(h, 10, name="B")
-    t = list(sp.symbols("t0:10"))
-    return sg.losses.cross_entropy(z, t), p1 + p2, x + t
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from engine_models import relu_classifier, tanh_mlp  # noqa: E402
 
 
 def unpack(theta, sizes):
