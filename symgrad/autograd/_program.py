@@ -22,13 +22,12 @@ branch selection handles it.
 
 from __future__ import annotations
 
-from itertools import chain
 
 import numpy as np
 import sympy as sp
 
 from symgrad._functions import ELEMENTARY
-from symgrad.autograd._rules import FORWARD, VJP_RULES
+from symgrad.autograd._rules import FORWARD, VJP_RULES, extremum_shares
 from symgrad.errors import UnsupportedFunctionError
 
 __all__ = ["TapeProgram"]
@@ -38,6 +37,7 @@ __all__ = ["TapeProgram"]
 UNARY = {**{row.sympy: row.name for row in ELEMENTARY}, sp.Abs: "abs", sp.sign: "sign"}
 #: n-ary SymPy class -> n-ary tape primitive.
 EXTREMA = {sp.Max: "max_n", sp.Min: "min_n"}
+EXTREMA_OPS = frozenset(EXTREMA.values())
 #: Primitives whose vector-Jacobian product is zero (steps): backward skips them.
 FLAT = frozenset({"sign", "heaviside"} | {row.name for row in ELEMENTARY if row.flat})
 
@@ -59,7 +59,7 @@ class _Group:
             # and the sorted runs of the slots where some repeat)
             cols = np.flatnonzero(leads)
             slots = args[:, cols]
-            runs = None if len(np.unique(slots)) == slots.size else _runs(slots.ravel())
+            runs = _runs(slots.ravel()) if _repeats(slots) else None
             self.direct = (args[:, cols + 1 - 2 * (cols % 2)], slots, runs)
             return
         # a column whose slots repeat adds up its rows slot by slot: rows sorted by slot,
@@ -100,30 +100,41 @@ class TapeProgram:
         self._codes: dict[tuple, int] = {("mul_n", ()): 0, ("dot", ()): 1}  # (primitive, params) -> code
         self._one = None  # the slot of the constant 1, once a sum needs it
         self._op = [-1] * len(leaves)
-        self._args: list = [()] * len(leaves)
         self._level = [0] * len(leaves)  # one more than the highest level of the arguments
+        # the nodes (slots that are no leaf), their number of arguments, and their argument
+        # slots one after the other
+        self._nodes: list[int] = []
+        self._arity: list[int] = []
+        self._edges: list[int] = []
         self._constants: list[tuple[int, float]] = []
         self.root = self._translate(expr)
         self.n_slots = len(self._op)
         self._const_slots = np.array([c[0] for c in self._constants], dtype=np.intp)
         self._const_values = np.array([c[1] for c in self._constants], dtype=np.float64)
         self.groups, self.depends = self._schedule()
-        del self._memo, self._codes, self._op, self._args, self._level, self._constants, self._one
+        del self._memo, self._codes, self._op, self._level, self._nodes, self._arity, self._edges
+        del self._constants, self._one
 
     # -- translation ---------------------------------------------------------------
     def _constant(self, value: float) -> int:
         self._op.append(-1)
-        self._args.append(())
         self._level.append(0)
         self._constants.append((len(self._op) - 1, value))
         return len(self._op) - 1
 
     def _node(self, op: str, args, params: tuple = ()) -> int:
-        code = self._codes.setdefault((op, params), len(self._codes))
+        return self._push(self._codes.setdefault((op, params), len(self._codes)), args)
+
+    def _push(self, code: int, args) -> int:
+        """A new node of primitive ``code`` on the argument slots ``args``: its slot."""
+        slot = len(self._op)
         self._op.append(code)
-        self._args.append(args)
-        self._level.append(1 + max([self._level[a] for a in args]))
-        return len(self._op) - 1
+        self._nodes.append(slot)
+        self._arity.append(len(args))
+        self._edges += args
+        level = self._level
+        level.append(1 + max(map(level.__getitem__, args)))
+        return slot
 
     def _translate(self, e) -> int:
         hit = self._memo.get(id(e))
@@ -139,13 +150,8 @@ class TapeProgram:
         cls = type(e)
         if cls is sp.Add:
             return self._sum(e)
-        if cls is sp.Mul:  # _node inlined: with sums, most nodes
-            get, level = self._memo.get, self._level
-            args = [s if (s := get(id(a))) is not None else self._translate(a) for a in e.args]
-            self._args.append(args)
-            self._op.append(0)
-            level.append(1 + max([level[a] for a in args]))
-            return len(self._op) - 1
+        if cls is sp.Mul:
+            return self._push(0, self._arguments(e))
         if e.is_Number or isinstance(e, sp.NumberSymbol):
             return self._constant(float(e))
         if cls is sp.Pow:
@@ -181,47 +187,46 @@ class TapeProgram:
         """A sum as one ``dot`` node, ``Σ_j u_j·w_j``: a term ``u·w`` of two factors is the pair
         ``(u, w)`` (so the products of a dense layer are no nodes of their own), any other
         term ``t`` the pair ``(t, 1)``."""
-        get, args, mul = self._memo.get, [], sp.Mul
-        push = args.append
+        mul, factors = sp.Mul, []
         for t in e._args:  # the attribute behind .args: a dense layer has thousands of terms
             pair = t._args if type(t) is mul else ()
             if len(pair) == 2:
-                u, w = pair
-                s = get(id(u))
-                push(s if s is not None else self._translate(u))
-                s = get(id(w))
-                push(s if s is not None else self._translate(w))
+                factors += pair
             else:
-                s = get(id(t))
-                push(s if s is not None else self._translate(t))
-                if self._one is None:
-                    self._one = self._constant(1.0)
-                push(self._one)
-        self._args.append(args)
-        self._op.append(1)
-        level = self._level
-        level.append(1 + max(map(level.__getitem__, args)))
-        return len(self._op) - 1
+                factors += (t, None)  # None: the constant 1
+        args = list(map(self._memo.get, map(id, factors)))  # the slots seen before, in one pass
+        if None in args:
+            for k in [k for k, a in enumerate(args) if a is None]:
+                f = factors[k]
+                if f is not None:
+                    args[k] = self._translate(f)
+                else:
+                    if self._one is None:
+                        self._one = self._constant(1.0)
+                        self._memo[id(None)] = self._one
+                    args[k] = self._one
+        return self._push(1, args)
 
     def _schedule(self) -> tuple[list[_Group], bool]:
         """Group the nodes by (level, primitive, arity), and mark the slots that depend on a parameter."""
-        op = np.array(self._op, dtype=np.intp)
-        arity = np.fromiter(map(len, self._args), dtype=np.intp, count=self.n_slots)
-        level = np.array(self._level, dtype=np.intp)
-        edges = np.fromiter(chain.from_iterable(self._args), dtype=np.intp, count=int(arity.sum()))
+        nodes = np.array(self._nodes, dtype=np.intp)
+        op = np.array(self._op, dtype=np.intp)[nodes]  # each per node, in the order of nodes
+        level = np.array(self._level, dtype=np.intp)[nodes]
+        arity = np.array(self._arity, dtype=np.intp)
+        edges = np.array(self._edges, dtype=np.intp)
         offsets = np.concatenate(([0], np.cumsum(arity)[:-1]))
-        nodes = np.flatnonzero(op >= 0)
-        order = nodes[np.lexsort((arity[nodes], op[nodes], level[nodes]))]
+        order = np.lexsort((arity, op, level))
         key = np.stack([level[order], op[order], arity[order]])
         cuts = np.flatnonzero((key[:, 1:] != key[:, :-1]).any(axis=0)) + 1
         wants = np.zeros(self.n_slots, dtype=bool)
         wants[: len(self.params)] = True
         names = {code: key for key, code in self._codes.items()}
         groups = []
-        for rows in np.split(order, cuts) if len(order) else ():
-            args = edges[offsets[rows][:, None] + np.arange(arity[rows[0]])]
+        for positions in np.split(order, cuts) if len(order) else ():
+            first, rows = positions[0], nodes[positions]
+            args = edges[offsets[positions][:, None] + np.arange(arity[first])]
             wants[rows] = wants[args].any(axis=1)  # the arguments' levels are done
-            name, params = names[op[rows[0]]]
+            name, params = names[op[first]]
             groups.append(_Group(name, params, rows, args, wants))
         return groups, bool(wants[self.root])
 
@@ -272,6 +277,9 @@ class TapeProgram:
             return
         if g.op == "mul_n":
             pulled = _product_partials(seed, [v[c] for c in g.columns], g.needs)
+        elif g.op in EXTREMA_OPS:  # the ties counted once for all arguments
+            shares = extremum_shares([v[c] for c in g.columns], v[g.out], **g.params)
+            pulled = [seed * share if need else None for share, need in zip(shares, g.needs)]
         else:
             ans = v[g.out]
             inputs = [v[c] for c in g.columns]
@@ -285,6 +293,12 @@ class TapeProgram:
             else:
                 order, starts, slots = unique
                 a[slots] += np.add.reduceat(np.broadcast_to(p, seed.shape)[order], starts, axis=0)
+
+
+def _repeats(slots) -> bool:
+    """Whether some slot occurs twice (a sort: ``np.unique`` costs ten times as much here)."""
+    ordered = np.sort(slots, axis=None)
+    return bool((ordered[1:] == ordered[:-1]).any())
 
 
 def _runs(column):

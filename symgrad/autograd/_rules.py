@@ -53,14 +53,16 @@ def _share(a, b):
     return (a > b) + 0.5 * (a == b)
 
 
-def _extremum_share(i, a, ans, number):
-    """The share of argument ``i`` in ``max``/``min`` of ``a``: 1 for the one argument equal
+def extremum_shares(a, ans, number=-1):
+    """The share of each argument in ``max``/``min`` of ``a``: 1 for the one argument equal
     to the result, ``1/k`` each for ``k`` tied ones, 0 for all when the argument ``number``
     (a constant; -1: none) is among them."""
     tied = [x == ans for x in a]
     count = sum(t for j, t in enumerate(tied) if j != number)
-    share = np.where(tied[i], 1.0 / np.maximum(count, 1), 0.0)
-    return share if number < 0 else np.where(tied[number], 0.0, share)
+    each = 1.0 / np.maximum(count, 1)
+    if number >= 0:
+        each = np.where(tied[number], 0.0, each)
+    return [np.where(t, each, 0.0) for t in tied]
 
 
 class _EveryArgument:
@@ -147,8 +149,8 @@ VJP_RULES = {
     # number (the _step forms, relu's rule): the number takes it all
     "maximum": (lambda g, ans, a, b: g * _share(a, b), lambda g, ans, a, b: g * _share(b, a)),
     "minimum": (lambda g, ans, a, b: g * _share(b, a), lambda g, ans, a, b: g * _share(a, b)),
-    "max_n": _EveryArgument(lambda i, g, ans, *a, number=-1: g * _extremum_share(i, a, ans, number)),
-    "min_n": _EveryArgument(lambda i, g, ans, *a, number=-1: g * _extremum_share(i, a, ans, number)),
+    "max_n": _EveryArgument(lambda i, g, ans, *a, number=-1: g * extremum_shares(a, ans, number)[i]),
+    "min_n": _EveryArgument(lambda i, g, ans, *a, number=-1: g * extremum_shares(a, ans, number)[i]),
     "maximum_step": (lambda g, ans, a, b: g * (a > b), lambda g, ans, a, b: g * (b > a)),
     "minimum_step": (lambda g, ans, a, b: g * (a < b), lambda g, ans, a, b: g * (b < a)),
     "where": (
