@@ -168,6 +168,43 @@ def _selection(value) -> tuple | None:
     return (tuple(picked), sp.Add(*rest)) if picked else None
 
 
+def _flattened(selection, selections) -> tuple:
+    """``selection`` with each branch that is itself a selecting adjoint written out.
+
+    The adjoint of the first branch of an inner ``Piecewise`` inside the untaken branch
+    of an outer one is ``Piecewise((a, c), (0, True))`` with ``a`` the outer selection
+    ``Piecewise((0, x > 0), (1, True))``: read as a symbol, ``a`` hides its zero, and a
+    non-finite local derivative times it gives NaN. Nested branches become
+    ``(e_i, c & c_i)`` (the same ordered choice), so products select them all.
+    """
+    picked, rest = selection
+    return tuple(_nested(branches, selections) for branches in picked), rest
+
+
+def _nested(branches, selections) -> tuple:
+    out = []
+    for e, c in branches:
+        inner = _inner_branches(e, selections)
+        if inner is None:
+            out.append((e, c))
+        else:
+            out.extend((e_i, c_i if c == True else sp.And(c, c_i)) for e_i, c_i in inner)  # noqa: E712
+    return tuple(out)
+
+
+def _inner_branches(e, selections):
+    """The branches of ``e`` when it is (a factor times) an adjoint that is one selecting term."""
+    factors = e.args if e.is_Mul else (e,)
+    held = [f for f in factors if f in selections]
+    if len(held) != 1:
+        return None
+    picked, rest = selections[held[0]]
+    if rest != 0 or len(picked) != 1:
+        return None
+    factor = sp.Mul(*[f for f in factors if f is not held[0]])
+    return [(sp.S.Zero if e_i == 0 else factor * e_i, c_i) for e_i, c_i in picked[0]]
+
+
 def _finite(d, inputs) -> bool:
     """Whether ``d`` is a product of numbers and inputs (finite: inputs are checked)."""
     if d.is_Number or d in inputs:
@@ -246,7 +283,7 @@ def reverse(program: Program, output: sp.Expr, wrt) -> tuple[list, list]:
         new.append((a, value))
         selection = _selection(value)
         if selection is not None:
-            selections[a] = selection
+            selections[a] = _flattened(selection, selections)
         return a
 
     if output in active:

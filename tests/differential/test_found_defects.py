@@ -120,3 +120,44 @@ def test_a_symbolic_power_in_an_untaken_branch_passes_no_nan_back():
     assert all(rel_error(g, e, m) <= TOLERANCE for g, e, m in zip(got, exact["grad"], exact["grad_M"]))
     _, got = sg.Objective(expr, [p0, p1]).value_and_grad(list(at))
     assert all(rel_error(g, e, m) <= TOLERANCE for g, e, m in zip(got, exact["grad"], exact["grad_M"]))
+
+
+def test_a_power_in_a_piecewise_inside_an_untaken_branch_passes_no_nan_back():
+    """Found by bench/differential.py (seed 21), fixed: the inner Piecewise's first branch
+    p0**u sits in the untaken branch of the outer one (x0 > 0 is taken). Its adjoint is
+    Piecewise((a, p0 < 1/2), (0, True)) with a the outer selection Piecewise((0, x0 > 0),
+    (1, True)); read as a symbol, a hid its zero, and a times log(p0) at p0 < 0 was NaN
+    (inf on arrays). Nested selections are now written out as (e_i, c & c_i)."""
+    import numpy as np
+
+    p0, p1, x0 = sp.symbols("p0 p1 x0")
+    u = sp.tanh(p0) + 2
+    inner = sp.Piecewise((p0**u, p0 < sp.Rational(1, 2)), ((p0**2) ** u, p0 < 2), (sp.sin(p0) ** u, True))
+    expr = sp.Piecewise((sp.cos(sp.Abs(p1)), x0 > 0), (inner, True))
+    at = {p0: -0.563217044333328, p1: -1.5472072722108634, x0: 0.7905518676927055}
+    exact = derivatives(expr, [p0, p1], at)
+    assert exact["grad"][0] == 0  # the taken branch cos|p1| does not hold p0
+
+    def close(got):
+        return all(rel_error(g, e, m) <= TOLERANCE for g, e, m in zip(got, exact["grad"], exact["grad_M"]))
+
+    kernel = sg.compile(sg.gradient(expr, [p0, p1]), [p0, p1, x0])
+    assert close(kernel(at[p0], at[p1], at[x0]))
+    assert close(kernel(*[np.array([at[s]]) for s in (p0, p1, x0)]).ravel())
+    obj = sg.Objective(expr, [p0, p1], [x0], engine="scalar")
+    assert close(obj.value_and_grad([at[p0], at[p1]], np.array([at[x0]]))[1])
+
+
+def test_a_power_of_exp_keeps_the_digits_of_a_small_exponent():
+    """Found by bench/differential.py (seed 21), fixed: SymPy keeps exp(x**2)**(p - x)
+    for complex x, and its derivative along p holds log(exp(x**2)): log of the rounded
+    exp(x**2) lost the digits of x**2 (1e-12 relative at x = 0.005). The canonical form
+    writes exp(u)**e as exp(u*e) and log(exp(u)) as u, identities of real arithmetic."""
+    p = sp.Symbol("p")
+    expr = sp.exp(x**2) ** (p - x)
+    at = {p: 1.1053542104560852, x: -0.004951465790857146}
+    exact = derivatives(expr, [p], at)
+    got = sg.compile(sg.gradient(expr, [p]), [p, x])(at[p], at[x])
+    assert rel_error(got[0], exact["grad"][0], exact["grad_M"][0]) <= TOLERANCE
+    assert rel_error(sg.autograd.grad(expr, [p], at)[0], exact["grad"][0], exact["grad_M"][0]) <= TOLERANCE
+    assert sg.gradient(sp.log(sp.exp(p * x)), [p])[0] == x
