@@ -27,11 +27,14 @@ from __future__ import annotations
 from symgrad.codegen._printer import KernelPrinter
 from symgrad.codegen._source import KernelSource, _header
 
-__all__ = ["loops_source", "UNROLL"]
+__all__ = ["loops_source", "UNROLL", "OPT_LEVEL"]
 
 #: Sums of at least twice this many terms add this many per pass over the samples
 #: (8 against 4: the 64-32-10 network's kernel 1.5 times faster, bench_networks.py).
 UNROLL = 8
+#: LLVM optimisation level of the loops (Numba's is 3): the same speed, a quarter of
+#: LLVM's compile time (``symgrad.jit._optlevel``).
+OPT_LEVEL = 1
 
 
 class _Writer:
@@ -303,5 +306,5 @@ def loops_source(program, what: str, kind: str = "vg", block: int = 64) -> Kerne
     text = _header(what, True) + "".join(t + "\n" for t in tables) + ("\n\n" if tables else "")
     text += "\n".join(w.lines) + "\n"
     functions = (f"{kind}_range", f"{kind}_block")
-    return KernelSource(what, text, functions, functions, statements)
+    return KernelSource(what, text, functions, functions, statements, opt_level=OPT_LEVEL)
 

@@ -70,6 +70,8 @@ class KernelSource:
         statements: number of straight-line statements per loop body.
         split: whether the loop body was cut into several functions (then the data
             values are not summed in the loop: callers check them beforehand).
+        opt_level: the LLVM optimisation level to compile the module at, or ``None``
+            for Numba's (see ``symgrad.jit._optlevel``).
     """
 
     what: str
@@ -78,6 +80,7 @@ class KernelSource:
     loops: tuple = ()
     statements: int = 0
     split: bool = False
+    opt_level: int | None = None
 
     def __post_init__(self):
         # a module that calls the compiled special functions imports them (one place for

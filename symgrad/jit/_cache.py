@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from symgrad.jit._lazy import LazyKernel
+from symgrad.jit._optlevel import pipeline_class
 from symgrad.jit._options import DEFAULT_OPTIONS, JitOptions
 
 __all__ = ["CacheWarning", "builtin_kernel", "cache_dir", "load_module", "source_key"]
@@ -67,14 +68,15 @@ def cache_dir() -> Path:
     return Path(base) / "symgrad"
 
 
-def source_key(text: str, options: JitOptions = DEFAULT_OPTIONS) -> str:
-    """SHA-256 of everything a compiled kernel depends on."""
+def source_key(text: str, options: JitOptions = DEFAULT_OPTIONS, opt_level: int | None = None) -> str:
+    """SHA-256 of everything a compiled kernel depends on (``opt_level``: LLVM's, if not Numba's)."""
     import numba  # imported when a kernel is first compiled or loaded, not with symgrad
 
     h = hashlib.sha256()
     for part in (
         text,
         options.key(),
+        f"opt {opt_level}" if opt_level is not None else "",
         _VERSION,
         hashlib.sha256(_ELEMENTARY).hexdigest(),
         hashlib.sha256(_SPECIAL).hexdigest(),
@@ -170,9 +172,11 @@ def load_module(source, options: JitOptions = DEFAULT_OPTIONS) -> types.ModuleTy
 
     if not options.vector_math and _VECTOR_IMPORT in source.text:
         source = types.SimpleNamespace(
-            text=source.text.replace(_VECTOR_IMPORT, _LIBM_IMPORT), functions=source.functions, loops=source.loops
+            text=source.text.replace(_VECTOR_IMPORT, _LIBM_IMPORT), functions=source.functions, loops=source.loops,
+            opt_level=getattr(source, "opt_level", None),
         )
-    key = source_key(source.text, options)
+    opt_level = getattr(source, "opt_level", None)
+    key = source_key(source.text, options, opt_level)
     module_name = f"symgrad_kernel_{key[:24]}"
     module = sys.modules.get(module_name)
     if module is not None:
@@ -192,6 +196,8 @@ def load_module(source, options: JitOptions = DEFAULT_OPTIONS) -> types.ModuleTy
     for name in source.functions:
         kwargs = options.numba_kwargs(loop=name in source.loops)
         kwargs["cache"] = cache
+        if opt_level is not None:
+            kwargs["pipeline_class"] = pipeline_class(opt_level)
         setattr(module, name, numba.njit(**kwargs)(getattr(module, name)))
     sys.modules[module_name] = module
     return module

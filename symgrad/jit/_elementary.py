@@ -47,7 +47,22 @@ from numba.extending import intrinsic
 
 __all__ = ["exp", "expm1", "log", "log1p", "tanh", "accumulate", "LN2_HI", "LN2_LO"]
 
-_JIT = {"error_model": "numpy", "cache": False, "nogil": True}
+_JIT = {"error_model": "numpy", "nogil": True}
+
+
+def _jit(**extra):
+    """``numba.njit``, cached beside this file (each new process would otherwise compile
+    the functions a kernel calls again: 0.5 s of CPU for ``tanh``), in memory where the
+    folder cannot be written."""
+    def wrap(function):
+        try:
+            return numba.njit(cache=True, **_JIT, **extra)(function)
+        except RuntimeError as exc:  # "cannot cache function ...: no locator available"
+            if "no locator" not in str(exc):
+                raise
+            return numba.njit(cache=False, **_JIT, **extra)(function)
+
+    return wrap
 
 
 @intrinsic
@@ -102,7 +117,7 @@ _T1, _T2, _T3, _T4, _T5 = (2.0 / (2 * k + 1) for k in range(1, 6))
 _T6, _T7, _T8, _T9, _T10 = (2.0 / (2 * k + 1) for k in range(6, 11))
 
 
-@numba.njit(**_JIT)
+@_jit()
 def _reduce(x):
     """``(k, r)`` with ``x = k ln 2 + r``, ``|r| <= ln(2)/2``; ``k`` as a float and as bits."""
     t = _fma(x, _INV_LN2, _SHIFT)
@@ -112,7 +127,7 @@ def _reduce(x):
     return k, r, _bits(t) - _SHIFT_BITS
 
 
-@numba.njit(**_JIT)
+@_jit()
 def _q(r):
     """``(exp(r) - 1 - r) / r**2`` by its Taylor polynomial, ``1/2 + r/6 + ... + r**11/13!``.
 
@@ -128,13 +143,13 @@ def _q(r):
     return _fma(_fma(c, r4, b), r4, a)
 
 
-@numba.njit(**_JIT)
+@_jit()
 def _pow2(k):
     """``2.0**k`` for an int64 ``k`` in [-1022, 1023]."""
     return _float((k + 1023) << 52)
 
 
-@numba.njit(**_JIT)
+@_jit()
 def exp(x):
     """e**x for a float64, branch-free.
 
@@ -153,7 +168,7 @@ def exp(x):
     return x if x != x else y
 
 
-@numba.njit(**_JIT)
+@_jit()
 def _expm1(x):
     """``e**x - 1`` for a non-NaN float64 (the NaN select is left to the callers)."""
     xc = min(max(x, -60.0), 710.0)
@@ -167,7 +182,7 @@ def _expm1(x):
     return x if x == 0.0 else y  # keeps the sign of zero
 
 
-@numba.njit(**_JIT)
+@_jit()
 def expm1(x):
     """e**x - 1 for a float64, accurate for small ``x`` too, branch-free.
 
@@ -179,7 +194,7 @@ def expm1(x):
     return x if x != x else y
 
 
-@numba.njit(**_JIT)
+@_jit()
 def _log(u, c):
     """``log(u + c)`` for a positive finite ``u`` and a correction ``c`` with ``|c| <= ulp(u)``.
 
@@ -204,7 +219,7 @@ def _log(u, c):
     return _fma(ef, LN2_HI, f + small)
 
 
-@numba.njit(**_JIT)
+@_jit()
 def log(x):
     """The natural logarithm of a float64, branch-free.
 
@@ -218,7 +233,7 @@ def log(x):
     return x if x != x else y
 
 
-@numba.njit(**_JIT)
+@_jit()
 def log1p(x):
     """log(1 + x) for a float64, accurate for small ``x``, branch-free.
 
@@ -235,7 +250,7 @@ def log1p(x):
     return x if x != x else y
 
 
-@numba.njit(**_JIT)
+@_jit()
 def tanh(x):
     """The hyperbolic tangent of a float64, branch-free.
 
@@ -253,7 +268,7 @@ def tanh(x):
     return x if x != x else y
 
 
-@numba.njit(fastmath={"reassoc"}, **_JIT)
+@_jit(fastmath={"reassoc"})
 def accumulate(total, term):
     """``total + term``, an addition LLVM may reassociate.
 
