@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 
+from symgrad._engines import template_nodes
 from symgrad._expr import unique_nodes
 from symgrad.codegen._pointwise_loops import pointwise_loops_source
 from symgrad.codegen._printer import python_name
@@ -26,16 +27,6 @@ __all__ = ["lifted_module", "FROM", "GAIN"]
 FROM = 600
 #: ... and how many times fewer formulas they must give to be used.
 GAIN = 4
-
-
-def _template_nodes(program) -> int:
-    """Distinct nodes in the templates of a family program: what the loops compile."""
-    count = 0
-    for f in program.families:
-        count += sum(1 for _ in unique_nodes(f.value))
-        if f.term is not None:
-            count += sum(1 for _ in unique_nodes(f.term))
-    return max(count, 1)
 
 
 def lifted_module(exprs, args, what: str, options):
@@ -52,7 +43,7 @@ def lifted_module(exprs, args, what: str, options):
         return None
     programs = [lift(e, (), args) for e in exprs]
     nodes = sum(p.nodes for p in programs)
-    if nodes < FROM or nodes < GAIN * sum(_template_nodes(p) for p in programs):
+    if nodes < FROM or nodes < GAIN * sum(template_nodes(p) for p in programs):
         return None
     taken: set = set()
     names = [python_name(a.name, taken) for a in args]
