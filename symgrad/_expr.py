@@ -29,6 +29,7 @@ __all__ = [
     "max_node",
     "shift_by_max",
     "check_supported",
+    "checked_canonical",
     "real_twins",
     "realify",
 ]
@@ -112,27 +113,78 @@ def check_supported(expr: sp.Basic, stage: str = "symgrad") -> None:
     tree is far larger).
     """
     for node in unique_nodes(expr):
-        if isinstance(node, (_STRUCTURAL, _SUPPORTED_CLASSES, _CONDITIONS, ExprCondPair)):
-            if isinstance(node, sp.Number) and not node.is_finite:
-                raise UnsupportedFunctionError(
-                    f"{stage} cannot use the non-finite constant {node} in an expression; "
-                    "symgrad works with finite float64 values."
-                )
-            if isinstance(node, sp.polygamma) and not (node.args[0].is_Integer and node.args[0] >= 0):
-                raise UnsupportedFunctionError(
-                    f"{stage} supports polygamma(n, u) for an order n = 0, 1, 2, ... given as a "
-                    f"number; {node} has the order {node.args[0]}."
-                )
-            if isinstance(node, sp.NumberSymbol) and node not in (sp.pi, sp.E):
-                raise UnsupportedFunctionError(
-                    f"{stage} does not support the constant {node}; supported: pi, E."
-                )
+        _check_node(node, stage)
+
+
+def _check_node(node, stage: str, rewritten=()) -> None:
+    """Raise :class:`UnsupportedFunctionError` if ``node`` itself (not its arguments) is unsupported.
+
+    ``rewritten`` lists classes accepted because ``canonicalize`` rewrites them.
+    """
+    if isinstance(node, (_STRUCTURAL, _SUPPORTED_CLASSES, _CONDITIONS, ExprCondPair)):
+        if isinstance(node, sp.Number) and not node.is_finite:
+            raise UnsupportedFunctionError(
+                f"{stage} cannot use the non-finite constant {node} in an expression; "
+                "symgrad works with finite float64 values."
+            )
+        if isinstance(node, sp.polygamma) and not (node.args[0].is_Integer and node.args[0] >= 0):
+            raise UnsupportedFunctionError(
+                f"{stage} supports polygamma(n, u) for an order n = 0, 1, 2, ... given as a "
+                f"number; {node} has the order {node.args[0]}."
+            )
+        if isinstance(node, sp.NumberSymbol) and node not in (sp.pi, sp.E):
+            raise UnsupportedFunctionError(
+                f"{stage} does not support the constant {node}; supported: pi, E."
+            )
+        return
+    if rewritten and isinstance(node, rewritten):
+        return
+    name = getattr(node, "func", type(node)).__name__
+    raise UnsupportedFunctionError(
+        f"{stage} does not support the function {name} (in {node}); "
+        f"supported: {_SUPPORTED_TEXT}. Rewrite {name} with these."
+    )
+
+
+def checked_canonical(expr: sp.Basic, stage: str = "symgrad") -> tuple[sp.Basic, set]:
+    """``(canonicalize(expr), its free symbols)`` after ``check_supported``, in one walk.
+
+    The three walks of a sum of 10^5 terms took about two seconds; this one visits each
+    distinct node once and never hashes a number or a symbol (SymPy hashes a number by
+    a Python call): a node met again is skipped by identity, and a composite node by
+    equality as well, so a DAG of equal but distinct objects is still walked once.
+
+    Raises:
+        UnsupportedFunctionError: as ``check_supported`` (on the expression as given; the
+            rewrites of ``canonicalize`` only produce supported nodes).
+    """
+    default, ite, exp_of = {}, False, False
+    symbols: set = set()
+    met: set = set()   # ids of the nodes walked: every one is alive as long as expr
+    seen: set = set()  # composite nodes walked, by equality
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if id(node) in met:
             continue
-        name = getattr(node, "func", type(node)).__name__
-        raise UnsupportedFunctionError(
-            f"{stage} does not support the function {name} (in {node}); "
-            f"supported: {_SUPPORTED_TEXT}. Rewrite {name} with these."
-        )
+        met.add(id(node))
+        args = node.args
+        if not args:
+            if node.is_Symbol:
+                symbols.add(node)
+            elif not node.is_Rational:
+                _check_node(node, stage)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        _check_node(node, stage, (ITE,))
+        if isinstance(node, sp.Heaviside) and (len(args) == 1 or args[1] == sp.S.Half):
+            default[node] = sp.Heaviside(args[0], 0)
+        ite = ite or isinstance(node, ITE)
+        exp_of = exp_of or _exp_inverse(node)
+        stack.extend(args)
+    return _rewritten(expr, default, ite, exp_of), symbols
 
 
 def unique_nodes(expr):
@@ -203,9 +255,14 @@ def canonicalize(expr: sp.Basic) -> sp.Basic:
             default[node] = sp.Heaviside(node.args[0], 0)
         ite = ite or isinstance(node, ITE)
         exp_of = exp_of or _exp_inverse(node)
+    return _rewritten(expr, default, ite, exp_of)
+
+
+def _rewritten(expr, default: dict, ite: bool, exp_of: bool):
+    """The rewrites ``canonicalize`` found needed, applied."""
     expr = expr.xreplace(default) if default else expr
     if exp_of:
-        expr = expr.replace(_exp_inverse, _exp_folded)
+        expr = _exp_folded(expr)
     return expr.replace(lambda e: isinstance(e, ITE), _ite_as_and_or) if ite else expr
 
 
@@ -216,16 +273,38 @@ def _exp_inverse(node) -> bool:
     return isinstance(node, sp.log) and isinstance(node.args[0], sp.exp)
 
 
-def _exp_folded(node):
-    """``exp(u)**e -> exp(u*e)`` and ``log(exp(u)) -> u``, identities of real ``u`` and ``e``.
+def _exp_folded(expr):
+    """``exp(u)**e -> exp(u*e)``, ``log(exp(u)) -> u`` and ``|exp(u)| -> exp(u)``: identities
+    of real ``u`` and ``e``, applied from the leaves up.
 
     Written as SymPy keeps them, ``exp(x**2)**y`` has the derivative
     ``exp(x**2)**y*log(exp(x**2))`` along ``y``, and ``log`` of the rounded
     ``exp(x**2)`` loses the digits of a small ``x**2`` (1e-13 relative at ``x = 0.03``).
+    Each node is rebuilt only after its arguments, and a parent that SymPy would
+    rewrite for a complex ``u`` (``Abs(exp(u))`` into ``exp(re(u))``) is folded before
+    SymPy sees it.
     """
-    if node.is_Pow:
-        return sp.exp(node.base.args[0] * node.exp)
-    return node.args[0].args[0]
+    done: dict = {}
+    stack = [expr]
+    while stack:
+        node = stack[-1]
+        waiting = [a for a in node.args if a not in done]
+        if waiting:
+            stack.extend(waiting)
+            continue
+        stack.pop()
+        if node in done:
+            continue
+        args = [done[a] for a in node.args]
+        first = args[0] if args else None
+        if isinstance(first, sp.exp) and (node.is_Pow or isinstance(node, sp.log) or isinstance(node, sp.Abs)):
+            u = first.args[0]
+            done[node] = sp.exp(u * args[1]) if node.is_Pow else u if isinstance(node, sp.log) else first
+        elif any(a is not b for a, b in zip(args, node.args)):
+            done[node] = node.func(*args)
+        else:
+            done[node] = node
+    return done[expr]
 
 
 def _ite_as_and_or(ite):
