@@ -23,7 +23,7 @@ import numpy as np
 
 import sympy as sp
 
-from symgrad._expr import canonicalize, check_supported, free_symbols
+from symgrad._expr import checked_canonical, free_symbols
 from symgrad.codegen import KernelSource, pointwise_source
 from symgrad.derive import derive
 from symgrad.jit._cache import load_module
@@ -40,6 +40,10 @@ ALL_SAMPLES = np.empty(0, dtype=np.int64)
 def check_arguments(exprs, args, what: str = "args") -> None:
     """Raise ``MissingSymbolError`` naming the free symbols of ``exprs`` not in ``args``."""
     free = set().union(*(free_symbols(e) for e in exprs)) if exprs else set()
+    _refuse_missing(free, args, what)
+
+
+def _refuse_missing(free: set, args, what: str) -> None:
     missing = sorted(free - set(args), key=sp.default_sort_key)
     if missing:
         names = ", ".join(str(s) for s in missing)
@@ -56,11 +60,9 @@ def checked_expressions(exprs, args, caller: str, what: str = "args") -> list:
         UnsupportedFunctionError: a function with no float64 translation (named, with ``caller``).
         MissingSymbolError: a free symbol that is not in ``args`` (named).
     """
-    exprs = [canonicalize(e) for e in exprs]
-    for e in exprs:
-        check_supported(e, caller)
-    check_arguments(exprs, args, what)
-    return exprs
+    checked = [checked_canonical(e, caller) for e in exprs]  # one walk of each
+    _refuse_missing(set().union(*(free for _, free in checked)), args, what)
+    return [e for e, _ in checked]
 
 
 def pointwise_module(exprs, args, what: str, options: JitOptions = DEFAULT_OPTIONS):
