@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import functools
 
+from symgrad.errors import OptionError
+
 __all__ = ["pipeline_class"]
 
 
@@ -32,10 +34,10 @@ def pipeline_class(level: int):
         A subclass of ``numba.core.compiler.Compiler``; the same class for the same level.
 
     Raises:
-        ValueError: ``level`` is not 0, 1, 2 or 3.
+        OptionError: ``level`` is not 0, 1, 2 or 3 (a ``ValueError``).
     """
     if level not in (0, 1, 2, 3):
-        raise ValueError(f"LLVM optimisation level {level!r}: use 0, 1, 2 or 3")
+        raise OptionError(f"LLVM optimisation level {level!r}: use 0, 1, 2 or 3")
     from numba.core import compiler, config
 
     class LevelCompiler(compiler.Compiler):
