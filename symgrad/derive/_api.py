@@ -6,7 +6,7 @@ import sympy as sp
 
 from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported, free_symbols, real_twins
 from symgrad.derive._program import Program, linearize, reverse
-from symgrad.derive._sums import MIN_TERMS, sum_derivatives
+from symgrad.derive._sums import MIN_TERMS, nested_sum_gradient, sum_derivatives
 from symgrad.errors import OptionError
 
 __all__ = ["gradient", "jacobian", "hessian", "derive"]
@@ -77,6 +77,17 @@ def _long_sum(expr, wrt, order):
     return sum_derivatives(expr, lambda e: derive([e], wrt, order=order).expand()[1:])
 
 
+def _nested_sums(expr, wrt):
+    """The gradient of an expression holding long sums, by the chain rule through each
+    (``_sums.nested_sum_gradient``), or ``None`` if it holds none."""
+    (expr,), wrt = _prepare([expr], wrt, "expr")
+
+    def partials(e, symbols):
+        return _long_sum(e, symbols, 1) or list(derive([e], symbols).expand()[1:])
+
+    return nested_sum_gradient(expr, wrt, partials)
+
+
 def _matrix_input(exprs):
     if isinstance(exprs, sp.MatrixBase):
         return list(exprs), exprs.shape
@@ -99,6 +110,8 @@ def gradient(expr, wrt) -> sp.Matrix:
     """
     expr = as_expr(expr, "expr")
     summed = _long_sum(expr, wrt, 1)
+    if summed is None:
+        summed = _nested_sums(expr, wrt)
     if summed is not None:
         return sp.Matrix(summed)
     program = derive([expr], wrt)

@@ -26,7 +26,7 @@ from fractions import Fraction
 
 import sympy as sp
 
-__all__ = ["sum_derivatives", "MIN_TERMS", "MIN_FAMILY", "SHAPE_MAX"]
+__all__ = ["sum_derivatives", "nested_sum_gradient", "MIN_TERMS", "MIN_FAMILY", "SHAPE_MAX"]
 
 #: Terms a sum needs before its families are looked for.
 MIN_TERMS = 64
@@ -196,3 +196,49 @@ def sum_derivatives(expr, derivatives):
         for part, d in zip(parts, derivatives(sp.Add(*rest))):
             part.append(d)
     return [sp.Add(*part) for part in parts]
+
+
+def _outer_long_sums(expr) -> list:
+    """The sums of ``MIN_TERMS`` terms or more in ``expr`` that no other such sum contains."""
+    found, met, stack = [], set(), [expr]
+    while stack:
+        node = stack.pop()
+        if id(node) in met:
+            continue
+        met.add(id(node))
+        if node.is_Add and len(node.args) >= MIN_TERMS:
+            found.append(node)
+        elif node.args:
+            stack.extend(node.args)
+    return list(dict.fromkeys(found))
+
+
+def nested_sum_gradient(expr, wrt, gradient_of):
+    """The gradient of ``f(x, S_1(x), ..., S_m(x))``, the long sums ``S_i`` inside ``expr``, or ``None``.
+
+    By the chain rule ``∇f = ∂f/∂x + sum_i ∂f/∂S_i ∇S_i``: the outer expression is derived
+    with each long sum as one symbol, each sum by its families (``sum_derivatives``), and
+    the sums are put back in the result unevaluated (shared, never rebuilt term by term:
+    a number times a sum is not distributed over its terms). ``exp(-sum_k (x - k)**2 / N)`` then
+    costs what its sum costs, where deriving it node by node is quadratic in ``N``.
+
+    Args:
+        expr: a canonical, checked expression that is not itself a long sum.
+        wrt: the symbols, in order.
+        gradient_of: ``gradient_of(e, symbols)`` returns the list of partials of ``e``.
+
+    Returns:
+        The list of partials, or ``None`` when ``expr`` holds no long sum.
+    """
+    sums = _outer_long_sums(expr)
+    if not sums or sums[0] is expr:
+        return None
+    held = [sp.Dummy(f"S{i}", real=True) for i in range(len(sums))]
+    outer = expr.xreplace(dict(zip(sums, held)))
+    partials = gradient_of(outer, list(wrt) + held)
+    inner = [gradient_of(s, wrt) for s in sums]
+    back = dict(zip(held, sums))
+    n = len(wrt)
+    out = [sp.Add(partials[j], *[partials[n + i] * inner[i][j] for i in range(len(sums))]) for j in range(n)]
+    with sp.evaluate(False):  # SymPy's exp of a long sum asks its assumptions of every term
+        return [d.xreplace(back) for d in out]
