@@ -170,12 +170,11 @@ def load_module(source, options: JitOptions = DEFAULT_OPTIONS) -> types.ModuleTy
     """
     import numba
 
+    opt_level = getattr(source, "opt_level", None)
     if not options.vector_math and _VECTOR_IMPORT in source.text:
         source = types.SimpleNamespace(
-            text=source.text.replace(_VECTOR_IMPORT, _LIBM_IMPORT), functions=source.functions, loops=source.loops,
-            opt_level=getattr(source, "opt_level", None),
+            text=source.text.replace(_VECTOR_IMPORT, _LIBM_IMPORT), functions=source.functions, loops=source.loops
         )
-    opt_level = getattr(source, "opt_level", None)
     key = source_key(source.text, options, opt_level)
     module_name = f"symgrad_kernel_{key[:24]}"
     module = sys.modules.get(module_name)
@@ -232,16 +231,27 @@ def builtin_kernel(function=None, *, options: JitOptions | None = None):
     return LazyKernel(function, functools.partial(_compile_builtin, options=options or _BUILTIN_OPTIONS))
 
 
+def cached_njit(function, **kwargs):
+    """``numba.njit(cache=True, **kwargs)(function)``, or ``None`` where Numba finds no folder
+    to cache it in (a read-only install and a read-only ``$HOME``: "no locator available")."""
+    import numba
+
+    try:
+        return numba.njit(**dict(kwargs, cache=True))(function)
+    except RuntimeError as exc:
+        if "no locator" not in str(exc):
+            raise
+        return None
+
+
 def _compile_builtin(function, options: JitOptions):
     """``numba.njit(cache=True)(function)``, with the fallbacks of :func:`builtin_kernel`."""
     import numba
 
     kwargs = options.numba_kwargs()
-    try:
-        return numba.njit(**kwargs)(function)
-    except RuntimeError as exc:
-        if "no locator" not in str(exc):
-            raise
+    compiled = cached_njit(function, **kwargs)
+    if compiled is not None:
+        return compiled
     used = set(function.__code__.co_names) & set(function.__globals__)
     if not used <= {"math", "np"}:
         return numba.njit(**dict(kwargs, cache=False))(function)

@@ -45,6 +45,8 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
+from symgrad.jit._cache import cached_njit
+
 __all__ = ["exp", "expm1", "log", "log1p", "tanh", "accumulate", "LN2_HI", "LN2_LO"]
 
 _JIT = {"error_model": "numpy", "nogil": True}
@@ -55,12 +57,7 @@ def _jit(**extra):
     the functions a kernel calls again: 0.5 s of CPU for ``tanh``), in memory where the
     folder cannot be written."""
     def wrap(function):
-        try:
-            return numba.njit(cache=True, **_JIT, **extra)(function)
-        except RuntimeError as exc:  # "cannot cache function ...: no locator available"
-            if "no locator" not in str(exc):
-                raise
-            return numba.njit(cache=False, **_JIT, **extra)(function)
+        return cached_njit(function, **_JIT, **extra) or numba.njit(cache=False, **_JIT, **extra)(function)
 
     return wrap
 
