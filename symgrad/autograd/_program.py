@@ -27,7 +27,7 @@ import numpy as np
 import sympy as sp
 
 from symgrad._functions import ELEMENTARY
-from symgrad.autograd._rules import FORWARD, VJP_RULES, extremum_shares
+from symgrad.autograd._rules import FORWARD, VJP_RULES
 from symgrad.errors import UnsupportedFunctionError
 
 __all__ = ["TapeProgram"]
@@ -37,7 +37,6 @@ __all__ = ["TapeProgram"]
 UNARY = {**{row.sympy: row.name for row in ELEMENTARY}, sp.Abs: "abs", sp.sign: "sign"}
 #: n-ary SymPy class -> n-ary tape primitive.
 EXTREMA = {sp.Max: "max_n", sp.Min: "min_n"}
-EXTREMA_OPS = frozenset(EXTREMA.values())
 #: Primitives whose vector-Jacobian product is zero (steps): backward skips them.
 FLAT = frozenset({"sign", "heaviside"} | {row.name for row in ELEMENTARY if row.flat})
 
@@ -277,9 +276,6 @@ class TapeProgram:
             return
         if g.op == "mul_n":
             pulled = _product_partials(seed, [v[c] for c in g.columns], g.needs)
-        elif g.op in EXTREMA_OPS:  # the ties counted once for all arguments
-            shares = extremum_shares([v[c] for c in g.columns], v[g.out], **g.params)
-            pulled = [seed * share if need else None for share, need in zip(shares, g.needs)]
         else:
             ans = v[g.out]
             inputs = [v[c] for c in g.columns]

@@ -18,6 +18,7 @@ only; its condition is not differentiated.
 
 from __future__ import annotations
 
+import itertools
 from functools import reduce
 
 import numpy as np
@@ -53,7 +54,7 @@ def _share(a, b):
     return (a > b) + 0.5 * (a == b)
 
 
-def extremum_shares(a, ans, number=-1):
+def _extremum_shares(a, ans, number=-1):
     """The share of each argument in ``max``/``min`` of ``a``: 1 for the one argument equal
     to the result, ``1/k`` each for ``k`` tied ones, 0 for all when the argument ``number``
     (a constant; -1: none) is among them."""
@@ -66,16 +67,29 @@ def extremum_shares(a, ans, number=-1):
 
 
 class _EveryArgument:
-    """The vector-Jacobian rules of an n-ary primitive: rule ``i`` is ``vjp(i, ...)``."""
+    """The vector-Jacobian rules of an n-ary primitive whose pulls are computed together.
 
-    def __init__(self, vjp):
-        self.vjp = vjp
+    ``together(g, ans, *a, **params)`` returns one pull per argument. Both engines take
+    one node's rules by iterating over them beside its arguments, so each iteration
+    computes the pulls once, at the first rule it calls, and the other rules read them
+    (the ties of a ``max`` of ``k`` arguments are counted once, not ``k`` times).
+    """
+
+    def __init__(self, together):
+        self.together = together
 
     def __iter__(self):
-        i = 0
-        while True:
-            yield lambda g, ans, *a, i=i, **params: self.vjp(i, g, ans, *a, **params)
-            i += 1
+        pulled: list = []
+
+        def rule(i):
+            def vjp(g, ans, *a, **params):
+                if not pulled:
+                    pulled.extend(self.together(g, ans, *a, **params))
+                return pulled[i]
+
+            return vjp
+
+        return map(rule, itertools.count())
 
 
 def _pow_base(g, ans, a, b):
@@ -149,8 +163,8 @@ VJP_RULES = {
     # number (the _step forms, relu's rule): the number takes it all
     "maximum": (lambda g, ans, a, b: g * _share(a, b), lambda g, ans, a, b: g * _share(b, a)),
     "minimum": (lambda g, ans, a, b: g * _share(b, a), lambda g, ans, a, b: g * _share(a, b)),
-    "max_n": _EveryArgument(lambda i, g, ans, *a, number=-1: g * extremum_shares(a, ans, number)[i]),
-    "min_n": _EveryArgument(lambda i, g, ans, *a, number=-1: g * extremum_shares(a, ans, number)[i]),
+    "max_n": _EveryArgument(lambda g, ans, *a, number=-1: [g * s for s in _extremum_shares(a, ans, number)]),
+    "min_n": _EveryArgument(lambda g, ans, *a, number=-1: [g * s for s in _extremum_shares(a, ans, number)]),
     "maximum_step": (lambda g, ans, a, b: g * (a > b), lambda g, ans, a, b: g * (b > a)),
     "minimum_step": (lambda g, ans, a, b: g * (a < b), lambda g, ans, a, b: g * (b < a)),
     "where": (
