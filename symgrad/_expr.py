@@ -158,7 +158,7 @@ def checked_canonical(expr: sp.Basic, stage: str = "symgrad") -> tuple[sp.Basic,
         UnsupportedFunctionError: as ``check_supported`` (on the expression as given; the
             rewrites of ``canonicalize`` only produce supported nodes).
     """
-    default, ite, exp_of = {}, False, False
+    rewrites = _Rewrites()
     symbols: set = set()
     met: set = set()   # ids of the nodes walked: every one is alive as long as expr
     seen: set = set()  # composite nodes walked, by equality
@@ -179,12 +179,9 @@ def checked_canonical(expr: sp.Basic, stage: str = "symgrad") -> tuple[sp.Basic,
             continue
         seen.add(node)
         _check_node(node, stage, (ITE,))
-        if isinstance(node, sp.Heaviside) and (len(args) == 1 or args[1] == sp.S.Half):
-            default[node] = sp.Heaviside(args[0], 0)
-        ite = ite or isinstance(node, ITE)
-        exp_of = exp_of or _exp_inverse(node)
+        rewrites.note(node)
         stack.extend(args)
-    return _rewritten(expr, default, ite, exp_of), symbols
+    return rewrites.applied(expr), symbols
 
 
 def unique_nodes(expr):
@@ -249,21 +246,36 @@ def canonicalize(expr: sp.Basic) -> sp.Basic:
     explicit second argument of exactly 1/2 cannot be told apart from it and is read
     the same way; any other explicit second argument is kept.
     """
-    default, ite, exp_of = {}, False, False
+    rewrites = _Rewrites()
     for node in unique_nodes(expr):  # one walk for every rewrite
-        if isinstance(node, sp.Heaviside) and (len(node.args) == 1 or node.args[1] == sp.S.Half):
-            default[node] = sp.Heaviside(node.args[0], 0)
-        ite = ite or isinstance(node, ITE)
-        exp_of = exp_of or _exp_inverse(node)
-    return _rewritten(expr, default, ite, exp_of)
+        rewrites.note(node)
+    return rewrites.applied(expr)
 
 
-def _rewritten(expr, default: dict, ite: bool, exp_of: bool):
-    """The rewrites ``canonicalize`` found needed, applied."""
-    expr = expr.xreplace(default) if default else expr
-    if exp_of:
-        expr = _exp_folded(expr)
-    return expr.replace(lambda e: isinstance(e, ITE), _ite_as_and_or) if ite else expr
+class _Rewrites:
+    """The rewrites of :func:`canonicalize` that one walk over an expression finds needed."""
+
+    __slots__ = ("default", "ite", "exp_of")
+
+    def __init__(self):
+        self.default: dict = {}  # Heaviside(z) and Heaviside(z, 1/2) -> Heaviside(z, 0)
+        self.ite = False         # an ITE to write with And/Or/Not
+        self.exp_of = False      # exp(u)**e or log(exp(u)) to fold
+
+    def note(self, node) -> None:
+        """Record what ``node`` (a composite node of the walk) needs."""
+        args = node.args
+        if isinstance(node, sp.Heaviside) and (len(args) == 1 or args[1] == sp.S.Half):
+            self.default[node] = sp.Heaviside(args[0], 0)
+        self.ite = self.ite or isinstance(node, ITE)
+        self.exp_of = self.exp_of or _exp_inverse(node)
+
+    def applied(self, expr):
+        """``expr`` with the rewrites recorded applied."""
+        expr = expr.xreplace(self.default) if self.default else expr
+        if self.exp_of:
+            expr = _exp_folded(expr)
+        return expr.replace(lambda e: isinstance(e, ITE), _ite_as_and_or) if self.ite else expr
 
 
 def _exp_inverse(node) -> bool:
@@ -297,14 +309,23 @@ def _exp_folded(expr):
             continue
         args = [done[a] for a in node.args]
         first = args[0] if args else None
-        if isinstance(first, sp.exp) and (node.is_Pow or isinstance(node, sp.log) or isinstance(node, sp.Abs)):
-            u = first.args[0]
-            done[node] = sp.exp(u * args[1]) if node.is_Pow else u if isinstance(node, sp.log) else first
+        if isinstance(first, sp.exp) and (node.is_Pow or isinstance(node, (sp.log, sp.Abs))):
+            done[node] = _exp_parent_folded(node, first, args)
         elif any(a is not b for a, b in zip(args, node.args)):
             done[node] = node.func(*args)
         else:
             done[node] = node
     return done[expr]
+
+
+def _exp_parent_folded(node, inner, args):
+    """``node`` (a power, ``log`` or ``Abs`` whose first argument is ``inner = exp(u)``) folded."""
+    u = inner.args[0]
+    if node.is_Pow:
+        return sp.exp(u * args[1])  # exp(u)**e = exp(u e)
+    if isinstance(node, sp.log):
+        return u                    # log(exp(u)) = u
+    return inner                    # |exp(u)| = exp(u)
 
 
 def _ite_as_and_or(ite):

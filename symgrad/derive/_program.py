@@ -188,7 +188,7 @@ def _nested(branches, selections) -> tuple:
         if inner is None:
             out.append((e, c))
         else:
-            out.extend((e_i, c_i if c == True else sp.And(c, c_i)) for e_i, c_i in inner)  # noqa: E712
+            out.extend((e_i, c_i if c is sp.true else sp.And(c, c_i)) for e_i, c_i in inner)
     return tuple(out)
 
 
