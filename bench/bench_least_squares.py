@@ -208,35 +208,37 @@ t = time.perf_counter()
 import symgrad as sg
 from nist_strd import load
 p = load({name!r})
-t1 = time.perf_counter()
+t1, c1 = time.perf_counter(), time.process_time()
 res = sg.curve_fit(p.model, dict(zip(p.predictors, p.x_columns)), p.y, p0=p.starts[1])
 assert res.success
-print(time.perf_counter() - t1, t1 - t)
+print(time.perf_counter() - t1, time.process_time() - c1, t1 - t)
 """
 
 FLOOR = """
 import time
 import numpy as np
 from symgrad.optimize._lm_step import safe_norm
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 safe_norm(np.ones(3))
-print(time.perf_counter() - t)
+print(time.perf_counter() - t, time.process_time() - c)
 """
 
 
 def cold(name):
-    """Seconds from the loaded data to the fitted result in a new process with an empty kernel cache."""
+    """``(wall, CPU)`` seconds from the loaded data to the fitted result in a new process with an empty
+    kernel cache."""
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, SYMGRAD_CACHE_DIR=cache)
         out = subprocess.run([sys.executable, "-c", COLD.format(tests=str(ROOT / "tests"), name=name)], env=env,
                              capture_output=True, text=True, check=True).stdout.split()
-    return float(out[0])
+    return float(out[0]), float(out[1])
 
 
 def floor():
-    """Numba's own start-up: the first call of one of symgrad's cached built-in kernels in a new process."""
-    out = subprocess.run([sys.executable, "-c", FLOOR], capture_output=True, text=True, check=True).stdout
-    return float(out.split()[0])
+    """Numba's own start-up, ``(wall, CPU)`` seconds: the first call of one of symgrad's cached built-in
+    kernels in a new process."""
+    out = subprocess.run([sys.executable, "-c", FLOOR], capture_output=True, text=True, check=True).stdout.split()
+    return float(out[0]), float(out[1])
 
 
 def large(repeats):
@@ -324,10 +326,17 @@ def main():
         summary(nist(solvers, args.repeats, 1e-14, names), solvers, "ftol = xtol = gtol = 1e-14")
         summary(nist(solvers, max(1, args.repeats // 2), None, names), solvers, "default tolerances")
     if args.part in ("all", "cold"):
-        times = [cold(name) for name in ("Misra1a", "MGH17", "ENSO")]
-        print(f"\ncold sg.curve_fit: derive + compile + first fit (new process, empty kernel cache): Misra1a "
-              f"{times[0]:.2f} s, MGH17 {times[1]:.2f} s, ENSO {times[2]:.2f} s; of which Numba's own start-up "
-              f"(first call of a cached built-in kernel in a new process): {floor():.2f} s")
+        # medians of three new processes each, taken in turn; CPU seconds vary less than wall on a shared machine
+        names = ("Misra1a", "MGH17", "ENSO")
+        runs = [[cold(name) for name in names] + [floor()] for _ in range(3)]
+        median = [[statistics.median(r[i][k] for r in runs) for k in (0, 1)] for i in range(len(names) + 1)]
+        base = median[-1]
+        print("\ncold sg.curve_fit: derive + compile + first fit (new process, empty kernel cache), median of 3; "
+              "Numba's own start-up (the first call of a cached built-in kernel in a new process): "
+              f"{base[0]:.2f} s wall, {base[1]:.2f} s CPU")
+        for name, (wall, cpu) in zip(names, median):
+            print(f"  {name}: {wall:.2f} s wall, {cpu:.2f} s CPU; above Numba's start-up: "
+                  f"{wall - base[0]:.2f} s wall, {cpu - base[1]:.2f} s CPU")
     if not args.quick and args.part in ("all", "large"):
         large(args.repeats)
 
