@@ -97,8 +97,9 @@ class ChunkKernel:
     """One kind of objective kernel (``vg``, ``v`` or ``hess``), ready to run on a chunk anywhere.
 
     Pickled as its source and options only; the compiled module is rebuilt on first
-    use in each process (``symgrad.jit.load_module``, which finds the machine code in
-    the disk cache when this machine compiled the same text before).
+    use in each process, through the one chain of stages
+    (``symgrad.jit._pipeline.DataLoops.load``, which finds the machine code in the disk
+    cache when this machine compiled the same text before).
 
     Attributes:
         width: outputs summed per sample (1 + n for ``vg``, 1 for ``v``, n(n+1)/2 for ``hess``).
@@ -125,9 +126,9 @@ class ChunkKernel:
     def function(self):
         """The compiled ``{kind}_range`` function."""
         if self._function is None:
-            from symgrad.jit import load_module
+            from symgrad.jit._pipeline import DataLoops
 
-            self._function = getattr(load_module(self.source, self.options), f"{self.kind}_range")
+            self._function = DataLoops.load(self.source, self.kind, self.width, self.block, self.options).blocks
         return self._function
 
 

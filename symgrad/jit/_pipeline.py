@@ -1,7 +1,8 @@
 """The one chain of stages: expression -> derivation -> source -> compiled module, cached.
 
 Every compiled path of the package goes through this module, so that each stage is
-called in one way:
+called in one way, and ``load_module`` is called from ``symgrad/jit/`` only (a test
+reads the package's imports and calls to keep it so):
 
     checked_expressions   canonical form, supported functions, every symbol an argument
     derive / lift         the straight-line program, or one loop per family of formulas
@@ -9,12 +10,16 @@ called in one way:
     load_module           Numba functions, machine code cached on disk (``_cache``)
 
 ``sg.compile`` calls :func:`pointwise_module`, ``check_gradient`` calls
-:func:`gradient_module`, ``Objective`` hands its sources to :class:`DataLoops`, the
-typed hand-off of a fused data loop, which owns the loops' calling convention.
+:func:`gradient_module`, least squares (``symgrad._ls_kernels.ResidualKernels``)
+calls :func:`residual_module` and :func:`directional_module`. ``Objective`` hands its
+sources to :class:`DataLoops`, the typed hand-off of a fused data loop, which owns
+the loops' calling convention; the chunk kernels of data in chunks
+(``symgrad._chunked.ChunkKernel``) are rebuilt through it in each process.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -24,14 +29,15 @@ import numpy as np
 import sympy as sp
 
 from symgrad._expr import checked_canonical, free_symbols
-from symgrad.codegen import KernelSource, pointwise_source
+from symgrad.codegen import KernelSource, directional_source, pointwise_source, residual_source
 from symgrad.derive import derive
 from symgrad.jit._cache import load_module
 from symgrad.jit._options import DEFAULT_OPTIONS, JitOptions
 from symgrad.errors import MissingSymbolError
 from symgrad.jit._threads import run_blocks
 
-__all__ = ["DataLoops", "check_arguments", "checked_expressions", "gradient_module", "pointwise_module"]
+__all__ = ["DataLoops", "check_arguments", "checked_expressions", "directional_module", "gradient_module",
+           "pointwise_module", "residual_module"]
 
 #: "No index list": a data loop over every sample.
 ALL_SAMPLES = np.empty(0, dtype=np.int64)
@@ -88,6 +94,47 @@ def gradient_module(expr, wrt, extra=(), options: JitOptions = DEFAULT_OPTIONS):
     names = ", ".join(map(str, args))
     source = pointwise_source(program, args, program.outputs[1:], f"gradient(..., [{names}])")
     return source, load_module(source, options)
+
+
+def residual_module(residual, params, data, options: JitOptions = DEFAULT_OPTIONS):
+    """``(source, module)`` of the least-squares kernels of a residual ``r(p; d)``.
+
+    ``p = params`` (read from ``theta``), ``d = data`` (the columns, in order); the
+    module's functions are those of ``symgrad.codegen.residual_source``. The caller has
+    checked the symbols (``LeastSquares`` against ``params + data``; ``curve_fit``
+    checks the functions too), and ``derive`` checks the functions and puts the
+    expression in canonical form, so nothing is checked again here. The source of the
+    last 64 residuals is kept: fitting the same model again derives nothing.
+    """
+    source = _residual_source(residual, tuple(params), tuple(data))
+    return source, load_module(source, options)
+
+
+def directional_module(residual, params, data, options: JitOptions = DEFAULT_OPTIONS):
+    """``(source, module)`` of ``second_directional(theta, v, cols, out)``: ``out_j = v^T H_j v``.
+
+    ``H_j`` is the exact Hessian of sample ``j``'s residual over ``params``, derived
+    once (``symgrad.codegen.directional_source``); checked as for :func:`residual_module`.
+    """
+    source = _directional_source(residual, tuple(params), tuple(data))
+    return source, load_module(source, options)
+
+
+def _over(params) -> str:
+    return ", ".join(str(s) for s in params)
+
+
+@functools.lru_cache(maxsize=64)
+def _residual_source(residual, params: tuple, data: tuple) -> KernelSource:
+    program = derive([residual], list(params), inputs=list(params) + list(data))
+    return residual_source(program, params, data, f"least squares of {residual} over ({_over(params)})")
+
+
+@functools.lru_cache(maxsize=64)
+def _directional_source(residual, params: tuple, data: tuple) -> KernelSource:
+    program = derive([residual], list(params), inputs=list(params) + list(data), order=2)
+    what = f"second directional derivative of {residual} over ({_over(params)})"
+    return directional_source(program, params, data, what)
 
 
 @dataclass(frozen=True)
