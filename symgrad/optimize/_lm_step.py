@@ -24,64 +24,13 @@ import math
 
 import numpy as np
 
+from symgrad._ls_blocks import householder, triangularise
 from symgrad.jit import DEFAULT_OPTIONS
 from symgrad.jit._cache import builtin_kernel
 
-__all__ = ["acceleration", "householder", "lm_parameter", "pivoted_qr", "propose"]
+__all__ = ["acceleration", "lm_parameter", "pivoted_qr", "propose"]
 
 _TINY = np.finfo(np.float64).tiny
-
-
-@builtin_kernel(options=DEFAULT_OPTIONS)
-def householder(a, b, pivot, perm):  # pragma: no cover - compiled
-    """Triangularise ``a`` (k, p) in place by Householder reflections, applying them to ``b`` (k,).
-
-    With ``pivot``, step ``j`` first swaps in the remaining column of largest norm
-    (recorded in ``perm``), so ``|R[0, 0]| >= |R[1, 1]| >= ...`` and a zero column
-    gives an exactly zero diagonal entry.
-    """
-    k, p = a.shape
-    for j in range(min(k, p)):
-        if pivot:
-            best, at = -1.0, j
-            for c in range(j, p):
-                s = 0.0
-                for i in range(j, k):
-                    s += a[i, c] * a[i, c]
-                if s > best:
-                    best, at = s, c
-            if at != j:
-                for i in range(k):
-                    a[i, j], a[i, at] = a[i, at], a[i, j]
-                perm[j], perm[at] = perm[at], perm[j]
-        below = 0.0
-        for i in range(j + 1, k):
-            below += a[i, j] * a[i, j]
-        top = a[j, j]
-        norm = math.sqrt(top * top + below)
-        if norm == 0.0:
-            continue
-        alpha = -norm if top >= 0.0 else norm
-        v0 = top - alpha
-        vv = v0 * v0 + below
-        for c in range(j + 1, p):
-            d = v0 * a[j, c]
-            for i in range(j + 1, k):
-                d += a[i, j] * a[i, c]
-            f = 2.0 * d / vv
-            a[j, c] -= f * v0
-            for i in range(j + 1, k):
-                a[i, c] -= f * a[i, j]
-        d = v0 * b[j]
-        for i in range(j + 1, k):
-            d += a[i, j] * b[i]
-        f = 2.0 * d / vv
-        b[j] -= f * v0
-        for i in range(j + 1, k):
-            b[i] -= f * a[i, j]
-        a[j, j] = alpha
-        for i in range(j + 1, k):
-            a[i, j] = 0.0
 
 
 @builtin_kernel(options=DEFAULT_OPTIONS)
@@ -89,18 +38,22 @@ def pivoted_qr(a, b):  # pragma: no cover - compiled
     """``(R, perm, qtb)``: ``a[:, perm] = Q R`` with column pivoting, ``qtb = (Q^T b)[:n]``.
 
     ``a`` (k, n) and ``b`` (k,) are not modified; ``R`` is (n, n), zero past row ``k``.
+    The QR works on a copy by columns, ``[a | b]^T``, ``b`` a column never pivoted.
     """
     k, n = a.shape
-    w = a.copy()
-    v = b.copy()
+    w = np.empty((n + 1, k))
+    for i in range(k):
+        for j in range(n):
+            w[j, i] = a[i, j]
+        w[n, i] = b[i]
     perm = np.arange(n)
-    householder(w, v, True, perm)
+    householder(w, k, n, n + 1, True, perm)
     r = np.zeros((n, n))
     qtb = np.zeros(n)
     for i in range(min(k, n)):
-        qtb[i] = v[i]
+        qtb[i] = w[n, i]
         for j in range(i, n):
-            r[i, j] = w[i, j]
+            r[i, j] = w[j, i]
     return r, perm, qtb
 
 
@@ -130,18 +83,22 @@ def _solve_lower_transposed(s, b):  # pragma: no cover - compiled
 
 @builtin_kernel(options=DEFAULT_OPTIONS)
 def _damped(r, dp, qtb, par):  # pragma: no cover - compiled
-    """``(z, S)``: ``z`` minimises ``||R z - qtb||^2 + par ||Dp z||^2``, ``S^T S = R^T R + par Dp^2``."""
+    """``(z, S)``: ``z`` minimises ``||R z - qtb||^2 + par ||Dp z||^2``, ``S^T S = R^T R + par Dp^2``.
+
+    The QR of ``[[R, qtb], [sqrt(par) Dp, 0]]`` (2n, n+1), stored by columns; ``S`` is
+    its upper triangle, returned as a transposed view of that storage.
+    """
     n = qtb.size
-    a = np.zeros((2 * n, n))
-    b = np.zeros(2 * n)
+    a = np.zeros((n + 1, 2 * n))
     sq = math.sqrt(par)
-    for i in range(n):
-        for j in range(i, n):
-            a[i, j] = r[i, j]
-        a[n + i, i] = sq * dp[i]
-        b[i] = qtb[i]
-    householder(a, b, False, np.arange(n))
-    return _solve_upper(a, b, n), a
+    for j in range(n):
+        for i in range(j + 1):
+            a[j, i] = r[i, j]
+        a[j, n + j] = sq * dp[j]
+        a[n, j] = qtb[j]
+    householder(a, 2 * n, n, n + 1, False, np.empty(0, np.int64))
+    s = a[:n, :n].T
+    return _solve_upper(s, a[n], n), s
 
 
 @builtin_kernel(options=DEFAULT_OPTIONS)
@@ -306,16 +263,16 @@ def propose(base, cols, diag, delta, par, x, lo, hi):  # pragma: no cover - comp
 def factor_dense(r, jac):  # pragma: no cover - compiled
     """``R_aug`` (n+1, n+1): the triangular factor of ``[J | r]`` (``Q^T r`` in its last column)."""
     m, n = jac.shape
-    a = np.empty((m, n + 1))
+    a = np.empty((n + 1, m))
     for i in range(m):
         for j in range(n):
-            a[i, j] = jac[i, j]
-        a[i, n] = r[i]
-    householder(a, np.zeros(m), False, np.arange(n + 1))
+            a[j, i] = jac[i, j]
+        a[n, i] = r[i]
+    triangularise(a, m, n + 1)
     out = np.zeros((n + 1, n + 1))
     for i in range(min(m, n + 1)):
         for j in range(i, n + 1):
-            out[i, j] = a[i, j]
+            out[i, j] = a[j, i]
     return out
 
 
