@@ -16,7 +16,12 @@ derivative times the family's adjoint ``_a{f}[k, s]`` into the adjoints of what 
 slot read, or, summed over the block, into the gradient ``_g`` for parameters. The
 gradient of a dense layer (``sum_m W[k, m] * y[m]``, the weights contiguous in ``m``)
 reads a transposed copy of ``y`` so that its innermost loop runs over ``m`` rather
-than summing over samples.
+than summing over samples. It is a matrix product over the block, written
+register-blocked: ``DENSE_UNITS`` gradient rows per pass share each load of ``y``,
+``DENSE_SAMPLES`` samples are added into each row per pass, and every row's sum
+stays in sample order. A sum whose term calls a function that is its own
+derivative's factor (the ``exp`` of a softmax) keeps its terms for the reverse pass
+instead of computing them again.
 
 Index tables (slots whose indices are not affine) become module constants ``_T{n}``,
 and the numbers that differ between the members of a family arrays ``_C{n}``.
@@ -24,14 +29,22 @@ and the numbers that differ between the members of a family arrays ``_C{n}``.
 
 from __future__ import annotations
 
+import numpy as np
+import sympy as sp
+
 from symgrad.codegen._printer import KernelPrinter
 from symgrad.codegen._source import KernelSource, _header
 
-__all__ = ["loops_source", "UNROLL", "OPT_LEVEL"]
+__all__ = ["loops_source", "UNROLL", "DENSE_UNITS", "DENSE_SAMPLES", "OPT_LEVEL"]
 
 #: Sums of at least twice this many terms add this many per pass over the samples
 #: (8 against 4: the 64-32-10 network's kernel 1.5 times faster, bench_networks.py).
 UNROLL = 8
+#: The gradient rows of a dense layer are added this many units at a time ...
+DENSE_UNITS = 4
+#: ... and this many samples per pass over the rows (with the exp terms kept, the
+#: 64-32-10 network 1.5 times faster than one unit and eight samples; 8 units: slower).
+DENSE_SAMPLES = 4
 #: LLVM optimisation level of the loops (Numba's is 3): the same speed, a quarter of
 #: LLVM's compile time (``symgrad.jit._optlevel``).
 OPT_LEVEL = 1
@@ -54,14 +67,16 @@ class _Writer:
         return name
 
     # -- index expressions ----------------------------------------------------------
-    def index(self, slot, length: int, m: str | None) -> str:
+    def index(self, slot, length: int, m: str | None, k: str = "_k") -> str:
+        """The index ``slot`` reads for member ``k`` (an affine index: any expression) and term ``m``."""
         im = slot.index
         if im.table is not None:
             name = self.named(self.tables, im.table, "_T")
             return f"{name}[_k * {length} + {m}]" if m is not None else f"{name}[_k]"
         parts = [str(im.start)] if im.start else []
         if im.step:
-            parts.append("_k" if im.step == 1 else f"{im.step} * _k")
+            member = f"({k})" if " " in k else k
+            parts.append(k if im.step == 1 else f"{im.step} * {member}")
         if im.inner and m is not None:
             parts.append(m if im.inner == 1 else f"{im.inner} * ({m})" if " " in m else f"{im.inner} * {m}")
         return " + ".join(parts) or "0"
@@ -107,14 +122,14 @@ class _Writer:
         self.emit(depth, f"for _k in range({f.size}):")
         return depth + 1
 
-    def forward(self, number: int, f, depth: int, store_reduced: bool) -> None:
+    def forward(self, number: int, f, depth: int, store_reduced: bool, store_terms: bool = False) -> None:
         printer = KernelPrinter(self.names(f, number, "_q[_s]"), vector_math=True)
         d = self.open_members(f, depth)
         if f.reduce is not None:
             start = {"add": "0.0", "max": "-math.inf", "min": "math.inf"}[f.reduce]
             self.samples(d, f"_q[_s] = {start}")
             done = 0
-            if f.reduce == "add" and f.length >= 2 * UNROLL:
+            if f.reduce == "add" and f.length >= 2 * UNROLL and not store_terms:
                 # UNROLL terms per pass, added one after the other: the same order as
                 # one at a time, with a quarter of the loads and stores of _q.
                 done = f.length - f.length % UNROLL
@@ -129,16 +144,24 @@ class _Writer:
                 self.emit(d, f"for _m in range({done}, {f.length}):" if done else f"for _m in range({f.length}):")
                 self.hoist(f.term_slots, f.length, "_m", "_w", d + 1)
                 term = printer.doprint(f.term)
-                step = f"_q[_s] += {term}" if f.reduce == "add" else f"_q[_s] = {f.reduce}(_q[_s], {term})"
-                self.samples(d + 1, step)
+                if store_terms:  # the reverse pass reads the terms instead of computing them again
+                    self.samples(d + 1, f"_term = {term}", f"_E{number}[{_term_row(f)}, _s] = _term", "_q[_s] += _term")
+                else:
+                    step = f"_q[_s] += {term}" if f.reduce == "add" else f"_q[_s] = {f.reduce}(_q[_s], {term})"
+                    self.samples(d + 1, step)
         self.hoist(f.slots, 0, None, "_u", d)
         body = [f"_v{number}[_k, _s] = {printer.doprint(f.value)}"]
         if store_reduced:
             body.append(f"_r{number}[_k, _s] = _q[_s]")
         self.samples(d, *body)
 
-    def backward(self, number: int, f, depth: int) -> None:
-        printer = KernelPrinter(self.names(f, number, f"_r{number}[_k, _s]"), vector_math=True)
+    def backward(self, number: int, f, depth: int, store_terms: bool = False) -> None:
+        names = self.names(f, number, f"_r{number}[_k, _s]")
+        stored = {}
+        if store_terms:
+            stored[f.term] = sp.Dummy("term")
+            names[stored[f.term]] = f"_E{number}[{_term_row(f)}, _s]"
+        printer = KernelPrinter(names, vector_math=True)
         d = self.open_members(f, depth)
         self.hoist(f.slots, 0, None, "_u", d)
         for slot, dv in zip(f.slots, f.d_value):
@@ -146,32 +169,56 @@ class _Writer:
                 self.accumulate(slot, 0, None, f"_a{number}[_k, _s]", dv, printer, d)
         if not f.d_term:
             return
-        self.samples(d, f"_q[_s] = {_times(f'_a{number}[_k, _s]', f.d_reduced, printer)}")
-        pairs = [(s, dt) for s, dt in zip(f.term_slots, f.d_term) if dt is not None and dt != 0]
+        pairs = [(s, dt.xreplace(stored)) for s, dt in zip(f.term_slots, f.d_term) if dt is not None and dt != 0]
+        blocked = _blocked(f)
+        q = f"_Q{number}[_k, _s]" if blocked else "_q[_s]"
+        self.samples(d, f"{q} = {_times(f'_a{number}[_k, _s]', f.d_reduced, printer)}")
         if f.reduce != "add":
             self.winner(number, f, pairs, printer, d)
             return
         y = _dense_input(f)  # the one input with a transposed copy in _y{number}
-        dense = [(s, dt) for s, dt in pairs if y is not None and dt == y.symbol and _dense(f, s, dt)]
-        for s, _ in dense:
-            # UNROLL samples per pass over the gradient row, added in sample order.
-            at = f"_g[{self.index(s, f.length, '_m')}]"
-            self.emit(d, f"_whole = _nb - _nb % {UNROLL}")
-            self.emit(d, f"for _s in range(0, _whole, {UNROLL}):")
-            self.emit(d + 1, "; ".join(f"_c{u} = _q[_s + {u}]" for u in range(UNROLL)))
-            self.emit(d + 1, f"for _m in range({f.length}):")
-            parts = " + ".join(f"_c{u} * _y{number}[_s + {u}, _m]" for u in range(UNROLL))
-            self.emit(d + 2, f"{at} = {at} + {parts}")
-            self.emit(d, "for _s in range(_whole, _nb):")
-            self.emit(d + 1, "_c = _q[_s]")
-            self.emit(d + 1, f"for _m in range({f.length}):")
-            self.emit(d + 2, f"{at} += _c * _y{number}[_s, _m]")
-        rest = [(s, dt) for s, dt in pairs if (s, dt) not in dense]
+        dense = [s for s, dt in pairs if y is not None and dt == y.symbol and _dense(f, s, dt)]
+        if not blocked:
+            for s in dense:
+                self.dense_gradient(number, f, s, d, ["_k"], lambda k, i: f"_q[{i}]")
+        rest = [(s, dt) for s, dt in pairs if s not in dense]
         if rest:
             self.emit(d, f"for _m in range({f.length}):")
             self.hoist(f.term_slots, f.length, "_m", "_w", d + 1)
             for s, dt in rest:
-                self.accumulate(s, f.length, "_m", "_q[_s]", dt, printer, d + 1)
+                self.accumulate(s, f.length, "_m", q, dt, printer, d + 1)
+        if blocked:  # after every member's other updates: no element of _g is shared (_blocked)
+            whole = f.size - f.size % DENSE_UNITS
+            for s in dense:
+                if whole:
+                    self.emit(depth, f"for _k in range(0, {whole}, {DENSE_UNITS}):")
+                    members = ["_k"] + [f"_k + {j}" for j in range(1, DENSE_UNITS)]
+                    self.dense_gradient(number, f, s, depth + 1, members, lambda k, i: f"_Q{number}[{k}, {i}]")
+                if whole < f.size:
+                    self.emit(depth, f"for _k in range({whole}, {f.size}):")
+                    self.dense_gradient(number, f, s, depth + 1, ["_k"], lambda k, i: f"_Q{number}[{k}, {i}]")
+
+    def dense_gradient(self, number: int, f, slot, depth: int, members, adjoint) -> None:
+        """Add ``sum_s adjoint(k, s) * y[s, m]`` into the gradient row of each member ``k``.
+
+        ``DENSE_SAMPLES`` samples per pass over the rows, each row's sum added in sample
+        order; the members' rows share the loads of ``y``.
+        """
+        e, u_all = self.emit, range(DENSE_SAMPLES)
+        rows = [f"_g[{self.index(slot, f.length, '_m', k)}]" for k in members]
+        e(depth, f"_whole = _nb - _nb % {DENSE_SAMPLES}")
+        e(depth, f"for _s in range(0, _whole, {DENSE_SAMPLES}):")
+        for j, k in enumerate(members):
+            e(depth + 1, "; ".join(f"_c{j}_{u} = {adjoint(k, f'_s + {u}')}" for u in u_all))
+        e(depth + 1, f"for _m in range({f.length}):")
+        e(depth + 2, "; ".join(f"_z{u} = _y{number}[_s + {u}, _m]" for u in u_all))
+        for j, row in enumerate(rows):
+            e(depth + 2, f"{row} = {row} + " + " + ".join(f"_c{j}_{u} * _z{u}" for u in u_all))
+        e(depth, "for _s in range(_whole, _nb):")
+        for k, row in zip(members, rows):
+            e(depth + 1, f"_c = {adjoint(k, '_s')}")
+            e(depth + 1, f"for _m in range({f.length}):")
+            e(depth + 2, f"{row} += _c * _y{number}[_s, _m]")
 
     def accumulate(self, slot, length, m, adjoint: str, d, printer, depth: int) -> None:
         """Add ``adjoint * d`` into what ``slot`` read: a parameter or a family's adjoints."""
@@ -216,6 +263,44 @@ def _dense(f, slot, d) -> bool:
         return False
     y = others[0]
     return y.source != "theta" and y.index.table is None and y.index.step == 0
+
+
+def _indices(slot, size: int, length: int):
+    """The elements ``slot`` reads over ``k < size`` (and ``m < length`` if it is a term slot)."""
+    im = slot.index
+    if im.table is not None:
+        return np.asarray(im.table, dtype=np.int64)
+    k = np.arange(size)[:, None]
+    m = np.arange(max(length, 1))[None, :] if length else np.zeros((1, 1), dtype=np.int64)
+    return (im.start + im.step * k + im.inner * m).ravel()
+
+
+def _blocked(f) -> bool:
+    """Whether the dense gradient rows of ``f`` are added for several members at once.
+
+    That happens after the other updates of every member, which is exact only when no
+    element of the gradient is written twice by them: the dense rows are distinct from
+    each other and from every other parameter ``f`` adds into.
+    """
+    if f.size < 2 or f.reduce != "add" or _dense_input(f) is None:
+        return False
+    written = [_indices(s, f.size, 0) for s, d in zip(f.slots, f.d_value)
+               if s.source == "theta" and d is not None and d != 0]
+    written += [_indices(s, f.size, f.length) for s, d in zip(f.term_slots, f.d_term)
+                if s.source == "theta" and d is not None and d != 0]
+    every = np.concatenate(written)
+    return np.unique(every).size == every.size
+
+
+def _stores_terms(f) -> bool:
+    """Whether the forward pass keeps the terms of ``f`` for the reverse pass: a sum whose
+    term calls a function and is its own derivative's factor (``exp`` in a softmax)."""
+    return (f.reduce == "add" and f.active and f.term is not None and f.term.has(sp.Function)
+            and any(d is not None and d != 0 and d.has(f.term) for d in f.d_term))
+
+
+def _term_row(f) -> str:
+    return "_m" if f.size == 1 else f"_k * {f.length} + _m"
 
 
 def _dense_input(f):
@@ -264,6 +349,10 @@ def loops_source(program, what: str, kind: str = "vg", block: int = 64) -> Kerne
             if y is not None:
                 dense[number] = y
                 e(1, f"_y{number} = np.empty(({block}, {f.length}))")
+            if _blocked(f):
+                e(1, f"_Q{number} = np.empty(({f.size}, {block}))")
+            if _stores_terms(f):
+                e(1, f"_E{number} = np.empty(({f.size * f.length}, {block}))")
     e(1, "for _b in range(_b0, _b1):")
     body_start = len(w.lines)
     e(1, f"_start = _b * {block}")
@@ -279,7 +368,7 @@ def loops_source(program, what: str, kind: str = "vg", block: int = 64) -> Kerne
     for number in adjoints:
         e(1, f"_a{number}[:, :] = 0.0")
     for number, f in enumerate(families):
-        w.forward(number, f, 1, grad and f.active and f.reduce is not None)
+        w.forward(number, f, 1, grad and f.active and f.reduce is not None, grad and _stores_terms(f))
     e(1, "_total = 0.0")
     w.samples(1, f"_total = vm.accumulate(_total, _v{last}[0, _s])")
     if grad:
@@ -293,7 +382,7 @@ def loops_source(program, what: str, kind: str = "vg", block: int = 64) -> Kerne
                 e(1, f"for _m in range({f.length}):")
                 source = "_X" if y.source == "data" else f"_v{y.family}"
                 w.samples(2, f"_y{number}[_s, _m] = {source}[{w.index(y, f.length, '_m')}, _s]")
-            w.backward(number, f, 1)
+            w.backward(number, f, 1, _stores_terms(f))
     e(1, "_out[_b, 0] = _total")
     if kind == "vg":
         e(1, f"for _k in range({program.n_params}):")
