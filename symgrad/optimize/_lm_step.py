@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from symgrad._ls_blocks import householder, triangularise
+from symgrad._ls_blocks import householder
 from symgrad.jit import DEFAULT_OPTIONS
 from symgrad.jit._cache import builtin_kernel
 
@@ -34,11 +34,12 @@ _TINY = np.finfo(np.float64).tiny
 
 
 @builtin_kernel(options=DEFAULT_OPTIONS)
-def pivoted_qr(a, b):  # pragma: no cover - compiled
-    """``(R, perm, qtb)``: ``a[:, perm] = Q R`` with column pivoting, ``qtb = (Q^T b)[:n]``.
+def _augmented_qr(a, b, pivot):  # pragma: no cover - compiled
+    """``(w, perm)``: the Householder QR of ``[a | b]`` ((k, n) and (k,)) on a copy by columns.
 
-    ``a`` (k, n) and ``b`` (k,) are not modified; ``R`` is (n, n), zero past row ``k``.
-    The QR works on a copy by columns, ``[a | b]^T``, ``b`` a column never pivoted.
+    With ``pivot`` the columns of ``a`` are pivoted (``perm``) and ``b`` only receives
+    the reflections (``w[n] = Q^T b``); without, all ``n + 1`` columns are triangularised.
+    ``w[c, :c+1]`` is then column ``c`` of ``R`` (see :func:`symgrad._ls_blocks.householder`).
     """
     k, n = a.shape
     w = np.empty((n + 1, k))
@@ -47,14 +48,32 @@ def pivoted_qr(a, b):  # pragma: no cover - compiled
             w[j, i] = a[i, j]
         w[n, i] = b[i]
     perm = np.arange(n)
-    householder(w, k, n, n + 1, True, perm)
-    r = np.zeros((n, n))
+    householder(w, k, n if pivot else n + 1, n + 1, pivot, perm)
+    return w, perm
+
+
+@builtin_kernel(options=DEFAULT_OPTIONS)
+def _upper(w, k, p):  # pragma: no cover - compiled
+    """The (p, p) upper triangle of the first ``p`` columns of ``w`` (column storage, ``k`` rows), zero past row ``k``."""
+    out = np.zeros((p, p))
+    for i in range(min(k, p)):
+        for j in range(i, p):
+            out[i, j] = w[j, i]
+    return out
+
+
+@builtin_kernel(options=DEFAULT_OPTIONS)
+def pivoted_qr(a, b):  # pragma: no cover - compiled
+    """``(R, perm, qtb)``: ``a[:, perm] = Q R`` with column pivoting, ``qtb = (Q^T b)[:n]``.
+
+    ``a`` (k, n) and ``b`` (k,) are not modified; ``R`` is (n, n), zero past row ``k``.
+    """
+    k, n = a.shape
+    w, perm = _augmented_qr(a, b, True)
     qtb = np.zeros(n)
     for i in range(min(k, n)):
         qtb[i] = w[n, i]
-        for j in range(i, n):
-            r[i, j] = w[j, i]
-    return r, perm, qtb
+    return _upper(w, k, n), perm, qtb
 
 
 @builtin_kernel(options=DEFAULT_OPTIONS)
@@ -67,6 +86,15 @@ def _solve_upper(r, b, size):  # pragma: no cover - compiled
             s -= r[i, j] * x[j]
         x[i] = s / r[i, i]
     return x
+
+
+@builtin_kernel(options=DEFAULT_OPTIONS)
+def _nonsingular(r):  # pragma: no cover - compiled
+    """The size of the leading block of the triangular ``r`` whose diagonal has no zero."""
+    for j in range(r.shape[1]):
+        if r[j, j] == 0.0:
+            return j
+    return r.shape[1]
 
 
 @builtin_kernel(options=DEFAULT_OPTIONS)
@@ -157,11 +185,7 @@ def lm_parameter(r, perm, diag, qtb, delta, par):  # pragma: no cover - compiled
     dp = np.empty(n)
     for j in range(n):
         dp[j] = diag[perm[j]]
-    nsing = n
-    for j in range(n):
-        if r[j, j] == 0.0:
-            nsing = j
-            break
+    nsing = _nonsingular(r)
     minus = np.empty(n)
     for j in range(n):
         minus[j] = -qtb[j]
@@ -263,17 +287,7 @@ def propose(base, cols, diag, delta, par, x, lo, hi):  # pragma: no cover - comp
 def factor_dense(r, jac):  # pragma: no cover - compiled
     """``R_aug`` (n+1, n+1): the triangular factor of ``[J | r]`` (``Q^T r`` in its last column)."""
     m, n = jac.shape
-    a = np.empty((n + 1, m))
-    for i in range(m):
-        for j in range(n):
-            a[j, i] = jac[i, j]
-        a[n, i] = r[i]
-    triangularise(a, m, n + 1)
-    out = np.zeros((n + 1, n + 1))
-    for i in range(min(m, n + 1)):
-        for j in range(i, n + 1):
-            out[i, j] = a[j, i]
-    return out
+    return _upper(_augmented_qr(jac, r, False)[0], m, n + 1)
 
 
 @builtin_kernel(options=DEFAULT_OPTIONS)
@@ -369,11 +383,7 @@ def acceleration(jac, rvv, cols, diag, par):  # pragma: no cover - compiled
             dp[c] = diag[cols[perm[c]]]
         z = _damped(rf, dp, qtb, par)[0]
     else:
-        nsing = k
-        for j in range(k):
-            if rf[j, j] == 0.0:
-                nsing = j
-                break
+        nsing = _nonsingular(rf)
         z = _solve_upper(rf, qtb, nsing)
     out = np.zeros(diag.size)
     for c in range(k):
