@@ -9,7 +9,10 @@ A block of ``B`` samples is processed at once: the data are gathered into ``_X``
 values runs innermost over the samples ``_s``. Those loops have no dependence from
 one sample to the next, so the compiler turns them into vector instructions without
 reordering any sum: each sample's value is computed in the order the program gives,
-whatever the machine, the block or the thread count.
+whatever the machine, the block or the thread count. A long sum over many members
+(a dense layer's ``sum_m W[k, m] * y[m]``) is computed ``FORWARD_UNITS`` members and
+``FORWARD_TERMS`` terms per pass over the samples, each ``y`` loaded once for the
+members, each member's terms still added one after the other.
 
 The reverse pass (kind ``vg``) runs the families backwards, adding each template
 derivative times the family's adjoint ``_a{f}[k, s]`` into the adjoints of what the
@@ -35,7 +38,7 @@ import sympy as sp
 from symgrad.codegen._printer import KernelPrinter
 from symgrad.codegen._source import KernelSource, _header
 
-__all__ = ["loops_source", "UNROLL", "DENSE_UNITS", "DENSE_SAMPLES", "OPT_LEVEL"]
+__all__ = ["loops_source", "UNROLL", "FORWARD_UNITS", "FORWARD_TERMS", "DENSE_UNITS", "DENSE_SAMPLES", "OPT_LEVEL"]
 
 #: Sums of at least twice this many terms add this many per pass over the samples
 #: (8 against 4: the 64-32-10 network's kernel 1.5 times faster, bench_networks.py).
@@ -45,6 +48,10 @@ DENSE_UNITS = 4
 #: ... and this many samples per pass over the rows (with the exp terms kept, the
 #: 64-32-10 network 1.5 times faster than one unit and eight samples; 8 units: slower).
 DENSE_SAMPLES = 4
+#: Long sums of many members add this many members' terms per pass over the samples ...
+FORWARD_UNITS = 4
+#: ... this many terms each.
+FORWARD_TERMS = 4
 #: LLVM optimisation level of the loops (Numba's is 3): the same speed, a quarter of
 #: LLVM's compile time (``symgrad.jit._optlevel``).
 OPT_LEVEL = 1
@@ -123,6 +130,9 @@ class _Writer:
         return depth + 1
 
     def forward(self, number: int, f, depth: int, store_reduced: bool, store_terms: bool = False) -> None:
+        if not store_terms and _forward_blocked(f):
+            self.forward_blocked(number, f, depth, store_reduced)
+            return
         printer = KernelPrinter(self.names(f, number, "_q[_s]"), vector_math=True)
         d = self.open_members(f, depth)
         if f.reduce is not None:
@@ -154,6 +164,57 @@ class _Writer:
         if store_reduced:
             body.append(f"_r{number}[_k, _s] = _q[_s]")
         self.samples(d, *body)
+
+    def forward_blocked(self, number: int, f, depth: int, store_reduced: bool) -> None:
+        """A sum over ``m`` for ``FORWARD_UNITS`` members at once, into ``_P{number}``."""
+        whole = f.size - f.size % FORWARD_UNITS
+        if whole:
+            self.emit(depth, f"for _k in range(0, {whole}, {FORWARD_UNITS}):")
+            self.block_sums(f, number, depth + 1, ["_k"] + [f"_k + {j}" for j in range(1, FORWARD_UNITS)])
+        if whole < f.size:
+            self.emit(depth, f"for _k in range({whole}, {f.size}):")
+            self.block_sums(f, number, depth + 1, ["_k"])
+        printer = KernelPrinter(self.names(f, number, f"_P{number}[_k, _s]"), vector_math=True)
+        d = self.open_members(f, depth)
+        self.hoist(f.slots, 0, None, "_u", d)
+        body = [f"_v{number}[_k, _s] = {printer.doprint(f.value)}"]
+        if store_reduced:
+            body.append(f"_r{number}[_k, _s] = _P{number}[_k, _s]")
+        self.samples(d, *body)
+
+    def block_sums(self, f, number: int, depth: int, members) -> None:
+        self.samples(depth, "; ".join(f"_P{number}[{k}, _s] = 0.0" for k in members))
+        done = f.length - f.length % FORWARD_TERMS
+        if done:
+            self.emit(depth, f"for _m in range(0, {done}, {FORWARD_TERMS}):")
+            self.block_terms(f, number, depth + 1, members, ["_m"] + [f"_m + {u}" for u in range(1, FORWARD_TERMS)])
+        if done < f.length:
+            self.emit(depth, f"for _m in range({done}, {f.length}):")
+            self.block_terms(f, number, depth + 1, members, ["_m"])
+
+    def block_terms(self, f, number: int, depth: int, members, terms) -> None:
+        """Add the terms ``terms`` of each member in ``members``, in order, in one pass over
+        the samples; the values that every member reads are loaded once."""
+        shared: dict = {}
+        sums = []
+        for j, k in enumerate(members):
+            parts = []
+            for u, m in enumerate(terms):
+                names = {}
+                for i, s in enumerate(f.term_slots):
+                    ix = self.index(s, f.length, m, k)
+                    if s.source == "theta":
+                        names[s.symbol] = f"_w{i}_{j}_{u}"
+                        self.emit(depth, f"_w{i}_{j}_{u} = _theta[{ix}]")
+                        continue
+                    text = f"_X[{ix}, _s]" if s.source == "data" else f"_v{s.family}[{ix}, _s]"
+                    if s.index.step == 0:  # the same for every member
+                        text = shared.setdefault(text, f"_x{len(shared)}")
+                    names[s.symbol] = text
+                parts.append(f"({KernelPrinter(names, vector_math=True).doprint(f.term)})")
+            at = f"_P{number}[{k}, _s]"
+            sums.append(f"{at} = {at} + " + " + ".join(parts))
+        self.samples(depth, *[f"{name} = {text}" for text, name in shared.items()], *sums)
 
     def backward(self, number: int, f, depth: int, store_terms: bool = False) -> None:
         names = self.names(f, number, f"_r{number}[_k, _s]")
@@ -292,6 +353,13 @@ def _blocked(f) -> bool:
     return np.unique(every).size == every.size
 
 
+def _forward_blocked(f) -> bool:
+    """Whether the sum of ``f`` is computed for several members per pass: a long sum over
+    many members whose term reads parameters, data and values at affine indices."""
+    return (f.reduce == "add" and f.size >= FORWARD_UNITS and f.length >= 2 * FORWARD_TERMS
+            and all(s.source != "const" and s.index.table is None for s in f.term_slots))
+
+
 def _stores_terms(f) -> bool:
     """Whether the forward pass keeps the terms of ``f`` for the reverse pass: a sum whose
     term calls a function and is its own derivative's factor (``exp`` in a softmax)."""
@@ -340,6 +408,8 @@ def loops_source(program, what: str, kind: str = "vg", block: int = 64) -> Kerne
     dense, adjoints = {}, []
     for number, f in enumerate(families):
         e(1, f"_v{number} = np.empty(({f.size}, {block}))")
+        if _forward_blocked(f) and not (grad and _stores_terms(f)):
+            e(1, f"_P{number} = np.empty(({f.size}, {block}))")
         if grad and f.active:
             adjoints.append(number)
             e(1, f"_a{number} = np.empty(({f.size}, {block}))")

@@ -1,5 +1,6 @@
 """The loops engine's register-blocked dense gradients and kept softmax terms, against
-NumPy by hand: unit counts that are not a multiple of ``DENSE_UNITS``, a last block
+NumPy by hand: unit and term counts that are not multiples of ``DENSE_UNITS``,
+``FORWARD_UNITS`` and ``FORWARD_TERMS``, a last block
 whose samples are not a multiple of ``DENSE_SAMPLES``, and rows that another slot
 also adds into (not blocked: the order of those additions is kept)."""
 
@@ -7,7 +8,7 @@ import numpy as np
 import sympy as sp
 
 import symgrad as sg
-from symgrad.codegen._loops import DENSE_SAMPLES, DENSE_UNITS
+from symgrad.codegen._loops import DENSE_SAMPLES, DENSE_UNITS, FORWARD_TERMS, FORWARD_UNITS
 
 
 def softmax_network(n_in, n_hidden, n_out):
@@ -40,11 +41,12 @@ def numpy_softmax_network(theta, X, T, n_in, n_hidden, n_out):
 
 
 def test_blocked_rows_with_remainders_match_numpy():
-    n_in, n_hidden, n_out = 5, 2 * DENSE_UNITS + 1, DENSE_UNITS + 2
+    n_in, n_hidden, n_out = 5, 2 * FORWARD_TERMS + 1, max(DENSE_UNITS, FORWARD_UNITS) + 2
     expr, params, data = softmax_network(n_in, n_hidden, n_out)
     obj = sg.Objective(expr, params, data, engine="loops")
     source = obj._vg_source.text
-    assert "_Q0 = np.empty" in source  # the first layer's rows blocked ...
+    assert "_Q0 = np.empty" in source  # the first layer's gradient rows blocked ...
+    assert "_P2 = np.empty" in source  # ... the second layer's sums (members and terms with remainders) ...
     assert any(line.lstrip().startswith("_E") and "= np.empty" in line for line in source.splitlines())  # ... softmax terms kept
     rng = np.random.default_rng(3)
     n = 3 * 64 + DENSE_SAMPLES + 3  # a last block with a tail of samples
