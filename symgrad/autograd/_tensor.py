@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
+import inspect
 
+import numpy as np
+import sympy as sp
+
+from symgrad._functions import ELEMENTARY
 from symgrad.autograd._rules import FORWARD, VJP_RULES
-from symgrad.errors import InputError, UnsupportedFunctionError
+from symgrad.errors import InputError, OptionTypeError, UnsupportedFunctionError
 
 __all__ = ["Tensor", "apply", "unbroadcast"]
 
@@ -37,6 +41,120 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float, np.floating, np.integer))
 
 
+# -- the methods of the function table ------------------------------------------------
+def _argument_names(row) -> tuple:
+    """A row's arguments as its docstring names them: ``u`` alone, else SymPy's own names
+    in SymPy's order (``atan2(y, x)``, ``polygamma(n, z)``)."""
+    count = len(row.vjp)
+    if count == 1:
+        return ("u",)
+    names = [p.name for p in inspect.signature(row.sympy.eval).parameters.values()
+             if p.kind is p.POSITIONAL_OR_KEYWORD]
+    return tuple(names[:count]) if len(names) >= count else tuple(f"u{i}" for i in range(count))
+
+
+def _domain_text(row, count: int) -> list:
+    """The reasons the row's domain rule gives (read from a probe), the longer of two that
+    say the same."""
+    if row.domain is None:
+        return []
+    errors, singular = row.domain(*([np.zeros(1)] * count))
+    reasons = list(dict.fromkeys(reason for _, reason in errors + singular))
+    return [r for r in reasons if not any(r != other and r in other for other in reasons)]
+
+
+def _zeros_text(z) -> str:
+    """Where ``z`` is 0, in words: ``y = 0 where x < 0`` for a Piecewise."""
+    if not isinstance(z, sp.Piecewise):
+        return f"{z} = 0"
+    parts = [f"{e} = 0" + ("" if c is sp.true else f" where {c}")
+             for e, c in z.args if not (e.is_number and e != 0)]
+    return " or ".join(parts)
+
+
+def _derivative_text(row, symbols) -> str:
+    if row.explain is not None:
+        return row.explain[1]
+    if row.derivative is None:
+        return ""
+    call = f"{row.name}({', '.join(map(str, symbols))})"
+    return ", ".join(f"∂{call}/∂{s} = {d}" for s, d in zip(symbols, row.derivative(*symbols)))
+
+
+def _table_docstring(row, names: tuple) -> str:
+    """The docstring of a row's method, from the row alone."""
+    position, symbols = row.argument, sp.symbols(names)
+    others = names[:position] + names[position + 1:]
+    call = f"{row.name}({', '.join(names)})"
+    form = f"{names[position]}.{row.name}({', '.join(others)})"
+    if others:
+        lines = [f"``{form}`` is SymPy's ``{call}`` entry by entry, this tensor as "
+                 f"``{names[position]}``; ``{', '.join(others)}`` a tensor, array or number, "
+                 "broadcast like NumPy."]
+    else:
+        lines = [f"``{form}`` is SymPy's ``{call}`` of every entry."]
+    derivative = _derivative_text(row, symbols)
+    if derivative:
+        lines += ["", f"Derivative: {derivative}."]
+    domain = _domain_text(row, len(names))
+    if domain:
+        lines += ["", "Domain: " + "; ".join(domain) + "."]
+    if row.kink is not None:
+        where = _zeros_text(row.kink(*symbols))
+        lines += ["", f"Its gradient is 0 everywhere, also at its jumps ({where})." if row.flat else
+                  f"It jumps or has a kink at {where}; there the gradient is the one of the "
+                  "side the function takes (``check_gradient`` reports such points)."]
+    lines += ["", f"The tape records the primitive ``{row.name!r}``, the row's ``forward`` and "
+              "``vjp`` (``symgrad._functions``)."]
+    return "\n".join(lines)
+
+
+def _table_method(row):
+    """The ``Tensor`` method of one row: the tensor is the argument ``row.argument`` (the
+    one domain messages show), the others follow in SymPy's order."""
+    name, position, names = row.name, row.argument, _argument_names(row)
+    others = names[:position] + names[position + 1:]
+    if not others:
+        def method(self):
+            return apply(name, self)
+    else:
+        signature = inspect.Signature([inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+                                       for n in ("self",) + others])
+
+        def method(self, *args, **named):
+            try:
+                bound = signature.bind(self, *args, **named)
+            except TypeError as exc:
+                raise OptionTypeError(
+                    f"Tensor.{name} takes {', '.join(others)} besides the tensor: {exc}."
+                ) from None
+            values = [bound.arguments[n] for n in others]
+            values.insert(position, self)
+            return apply(name, *values)
+
+        method.__signature__ = signature
+    method.__name__, method.__qualname__ = name, f"Tensor.{name}"
+    method.__doc__ = _table_docstring(row, names)
+    return method
+
+
+def _with_table_functions(cls):
+    """Give ``cls`` one method per elementary row of the function table (a method written
+    in the class is kept): a new row gets its method with no other edit.
+
+    >>> y, x = Tensor([1.0, -1.0], requires_grad=True), Tensor(1.0)
+    >>> y.atan2(x).data  # atan2(y, x)
+    array([ 0.78539816, -0.78539816])
+    >>> round(Tensor(1.0).polygamma(1).item(), 12)  # polygamma(1, 1) = pi^2/6
+    1.644934066848
+    """
+    for row in ELEMENTARY:
+        if row.name not in vars(cls):
+            setattr(cls, row.name, _table_method(row))
+    return cls
+
+
+@_with_table_functions
 class Tensor:
     """A float64 array on the tape, with a gradient filled in by :meth:`backward`.
 
@@ -200,20 +318,8 @@ class Tensor:
         return self
 
     # -- elementwise functions ---------------------------------------------------
-    def exp(self): return apply("exp", self)  # noqa: E704
-    def log(self): return apply("log", self)  # noqa: E704
-    def sin(self): return apply("sin", self)  # noqa: E704
-    def cos(self): return apply("cos", self)  # noqa: E704
-    def tan(self): return apply("tan", self)  # noqa: E704
-    def asin(self): return apply("asin", self)  # noqa: E704
-    def acos(self): return apply("acos", self)  # noqa: E704
-    def atan(self): return apply("atan", self)  # noqa: E704
-    def sinh(self): return apply("sinh", self)  # noqa: E704
-    def cosh(self): return apply("cosh", self)  # noqa: E704
-    def tanh(self): return apply("tanh", self)  # noqa: E704
-    def asinh(self): return apply("asinh", self)  # noqa: E704
-    def acosh(self): return apply("acosh", self)  # noqa: E704
-    def atanh(self): return apply("atanh", self)  # noqa: E704
+    # exp, log, sin, ..., erf, gamma, atan2, floor: one method per row of the function
+    # table, added by _with_table_functions below; the others are tape primitives only
     def sqrt(self): return apply("sqrt", self)  # noqa: E704
     def abs(self): return apply("abs", self)  # noqa: E704
     def sign(self): return apply("sign", self)  # noqa: E704
