@@ -27,11 +27,13 @@ from symgrad.derive._rules import local_derivative
 
 __all__ = ["Program", "linearize", "reverse"]
 
-_counter = itertools.count()
-
-
 def _temporary(prefix: str = "t") -> sp.Dummy:
-    return sp.Dummy(f"{prefix}{next(_counter)}", real=True)
+    """A new temporary. All share their prefix as name, so SymPy orders them by creation
+    (a Dummy's index breaks ties of names): a second derivation of the same expression
+    orders the arguments of its sums and products, and so prints its source, as the
+    first one did, and finds the first one's compiled module in the cache. (Names
+    numbered by a global counter sorted as strings: ``t16 < t9`` but ``t60 < t67``.)"""
+    return sp.Dummy(prefix, real=True)
 
 
 @dataclass(frozen=True)
