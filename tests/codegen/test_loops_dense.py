@@ -8,7 +8,7 @@ import numpy as np
 import sympy as sp
 
 import symgrad as sg
-from symgrad.codegen._loops import DENSE_SAMPLES, DENSE_UNITS, FORWARD_TERMS, FORWARD_UNITS
+from symgrad.codegen._loops import DENSE_SAMPLES, DENSE_UNITS, FORWARD_FROM, FORWARD_TERMS, FORWARD_UNITS
 
 
 def softmax_network(n_in, n_hidden, n_out):
@@ -41,7 +41,7 @@ def numpy_softmax_network(theta, X, T, n_in, n_hidden, n_out):
 
 
 def test_blocked_rows_with_remainders_match_numpy():
-    n_in, n_hidden, n_out = 5, 2 * FORWARD_TERMS + 1, max(DENSE_UNITS, FORWARD_UNITS) + 2
+    n_in, n_hidden, n_out = 5, max(FORWARD_FROM, 2 * FORWARD_TERMS) + 1, max(DENSE_UNITS, FORWARD_UNITS) + 2
     expr, params, data = softmax_network(n_in, n_hidden, n_out)
     obj = sg.Objective(expr, params, data, engine="loops")
     source = obj._vg_source.text
