@@ -193,6 +193,13 @@ class Objective:
             self._block = BLOCK
             self._vg_source = self._source(self._program, self._program.outputs, self._what, "vg")
         self._vg = DataLoops.load(self._vg_source, "vg", self._n + 1, self._block, options)
+        # At a point (no data, the straight-line program): vg_point(theta, grad) writes the
+        # gradient and returns the value (codegen.objective_source). It is loaded from the
+        # same module by name; only the function is kept (DataLoops.at_point would pass
+        # it an array of the value and the gradient, which vg_point does not write).
+        self._point = None
+        if not self.data and self._loops is None:
+            self._point = DataLoops.load(self._vg_source, "vg_point", self._n, BLOCK, options).point
 
     @functools.cached_property
     def _program(self):
@@ -323,6 +330,9 @@ class Objective:
         The hot path of training loops: ``theta`` must already be a float64
         ``ndarray`` of shape ``(n,)`` and ``data`` the result of :meth:`prepare`.
         """
+        if self._point is not None:  # no data: the point function
+            grad = np.empty(self._n)
+            return self._point(theta, grad), grad
         r = self._run(self._vg, theta, data, indices)
         return float(r[0]), r[1:]
 
@@ -349,11 +359,10 @@ class Objective:
 
     def value_and_grad(self, theta, *columns):
         """``(L(θ), ∇L(θ))`` from one fused pass over the data."""
-        if (not columns and not self.data and self._loops is None and type(theta) is np.ndarray
+        if (not columns and self._point is not None and type(theta) is np.ndarray
                 and theta.dtype is _F64 and theta.shape == self._shape and theta.flags.c_contiguous):
-            out = np.empty(self._n + 1)  # at a point, theta as the kernel reads it: nothing to check
-            self._vg.point(theta, out)
-            return out.item(0), out[1:]
+            grad = np.empty(self._n)  # at a point, theta as the kernel reads it: nothing to check
+            return self._point(theta, grad), grad
         theta = self._theta(theta)
         if not columns and not self.data:  # at a point: no data to check
             return self.batch_value_and_grad(theta)

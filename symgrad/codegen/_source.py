@@ -2,8 +2,9 @@
 
 Two kinds of module are written:
 
-- ``pointwise_source``: ``scalar(args...)`` returns the outputs for one point, and
-  ``vector(args..., out)`` loops over 1-D arrays of points (``compile``).
+- ``pointwise_source``: ``scalar(args...)`` returns the outputs for one point,
+  ``fill(args..., out)`` writes them into an array, and ``vector(args..., out)``
+  loops over 1-D arrays of points (``compile``).
 - ``objective_source``: fused loops over the samples of a data set that add up the
   per-sample value and gradient in one scalar accumulator each (``Objective``).
   Samples are cut into fixed blocks of ``BLOCK`` samples; each block's sums go to
@@ -182,7 +183,12 @@ def _indent(lines, depth):
 
 
 def pointwise_source(program, args, outputs, what: str, vector_math: bool = True) -> KernelSource:
-    """Module with ``scalar(*args)`` and ``vector(*arrays, out)`` for the given outputs.
+    """Module with ``scalar(*args)``, ``vector(*arrays, out)`` and ``fill(*args, out)``.
+
+    ``scalar`` returns the outputs at one point (a float, or a tuple of floats);
+    ``vector`` writes row ``i`` of ``out`` for the ``i``-th entries of the arrays;
+    ``fill`` writes the outputs at one point into the 1-D ``out`` (a point call then
+    returns an array made by Python, not one made from a tuple).
 
     ``vector_math``: elementary functions as the branch-free ``vm`` ones (see
     :class:`KernelPrinter`), else the C library's. ``JitOptions(vector_math=False)``
@@ -201,8 +207,11 @@ def pointwise_source(program, args, outputs, what: str, vector_math: bool = True
     lines += [f"        {p} = {c}[_i]" for p, c in zip(params, arrays)]
     lines += _indent(body, 2)
     lines += [f"        _out[_i, {k}] = {r}" for k, r in enumerate(results)]
+    lines += ["", "", f"def fill({', '.join(params + ['_out'])}):"]
+    lines += _indent(body, 1)
+    lines += [f"    _out[{k}] = {r}" for k, r in enumerate(results)]
     text = _header(what, vector_math) + "\n".join(lines) + "\n"
-    return KernelSource(what, text, ("scalar", "vector"), ("vector",), len(body))
+    return KernelSource(what, text, ("scalar", "vector", "fill"), ("vector",), len(body))
 
 
 def _chunks(lines, size):
@@ -227,7 +236,10 @@ def objective_source(
       (non-finite when a value is); ``{kind}_range(theta, cols, idx, n, out, b0, b1)``
       runs blocks ``b0`` to ``b1 - 1`` (threads share the blocks out by ranges: the
       functions release the GIL, and no ``prange`` means no parallel-loop compile).
-    - without data: ``{kind}(theta, out)`` writes the outputs.
+    - without data: ``{kind}(theta, out)`` writes the outputs; for ``kind == "vg"``
+      also ``vg_point(theta, grad)``, which writes the gradient into ``grad`` and
+      returns the value (the same statements: the call at a point of
+      ``Objective.value_and_grad``, returning ``(value, grad)`` with no copy).
 
     A loop body longer than ``SPLIT`` statements is cut into parts, each its own
     function (Numba's compile time grows faster than linearly with function length):
@@ -254,8 +266,14 @@ def objective_source(
     if not data:
         lines += [f"def {kind}(_theta, _out):"] + _indent(list(unpack.values()) + body, 1)
         lines += [f"    _out[{k}] = {r}" for k, r in enumerate(results)]
+        functions = (kind,)
+        if kind == "vg":
+            lines += ["", "", f"def {kind}_point(_theta, _grad):"] + _indent(list(unpack.values()) + body, 1)
+            lines += [f"    _grad[{k}] = {r}" for k, r in enumerate(results[1:])]
+            lines += [f"    return float({results[0]})"]
+            functions += (f"{kind}_point",)
         text = _header(what, vector_math) + "\n".join(lines) + "\n"
-        return KernelSource(what, text, (kind,), (), len(body))
+        return KernelSource(what, text, functions, (), len(body))
     functions = []
     head = [
         f"def {kind}_block(_theta, _cols, _idx, _b, _n, _out):",

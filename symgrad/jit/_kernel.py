@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import numbers
+import threading
 
 import numpy as np
 import sympy as sp
@@ -37,8 +38,14 @@ def _check_size(exprs, names: str) -> None:
             )
 
 _SCALARS = {float, int, np.float64}
-#: Argument types the compiled function takes as they are (its signature is float64 each).
-_FLOATS = {float, np.float64}
+
+#: Held while a kernel's ``fill`` is compiled for float64 and closed to other signatures.
+_COMPILING = threading.Lock()
+
+
+def _no_fill(*args):
+    """The ``fill`` of a module without one: every call goes to the checking path."""
+    raise OptionTypeError("this kernel has no fill function")
 
 
 def _flatten(expr):
@@ -81,7 +88,10 @@ class Kernel:
         self._source, self._module = lifted
         self._size = len(exprs)
         self._arity = len(self.args)
+        self._flat = len(self.shape) == 1
         self.scalar = self._module.scalar
+        # family loops (``lifted_module``) have no fill: every call takes the checking path
+        self._fill = self._first_fill if hasattr(self._module, "fill") else _no_fill
 
     @property
     def source(self) -> str:
@@ -98,13 +108,36 @@ class Kernel:
         return f"<p><code>{html.escape(repr(self))}</code></p><pre>{html.escape(self.source)}</pre>"
 
     def __call__(self, *values):
-        if len(values) == self._arity and _FLOATS.issuperset(map(type, values)):  # floats: no conversion
-            result = self.scalar(*values)
-            if not self.shape:
-                return float(result)
-            if self._size > 1 and len(self.shape) == 1:
-                return np.array(result)  # a tuple of floats: already the shape
-            return np.array(result, dtype=np.float64).reshape(self.shape)  # (1,) for one output too
+        # The fast path: Numba's dispatcher tests the argument types (in C, a few
+        # nanoseconds) against the one signature that fill is compiled for, all float64,
+        # and refuses anything it would have to compile for. Other Python or NumPy real
+        # numbers it converts to float64 as float() does; the rest (arrays, wrong counts,
+        # text) is a TypeError, and the checking path below takes it over.
+        out = np.empty(self._size)
+        try:
+            self._fill(*values, out)
+        except TypeError:
+            return self._checked_call(values)
+        if self._flat:
+            return out
+        return out.reshape(self.shape) if self.shape else out.item(0)
+
+    def _first_fill(self, *args):
+        """Compile ``fill`` for float64 arguments (or load it from the disk cache), forbid
+        Numba any other signature, and call it; later calls go to ``fill`` directly."""
+        from numba import types
+
+        fill = self._module.fill
+        signature = (types.float64,) * self._arity + (types.float64[::1],)
+        with _COMPILING:  # the module, and so fill, may be shared by kernels on other threads
+            if signature not in fill.signatures:
+                fill.compile(signature)
+            fill.disable_compile()
+        self._fill = fill
+        return fill(*args)
+
+    def _checked_call(self, values):
+        """A call that is not one float per argument: checked, converted, broadcast."""
         if len(values) != len(self.args):
             names = ", ".join(str(a) for a in self.args)
             raise OptionTypeError(
@@ -114,8 +147,13 @@ class Kernel:
         if set(map(type, values)) <= _SCALARS or all(
             isinstance(v, numbers.Real) and not isinstance(v, np.ndarray) for v in values
         ):
-            result = self.scalar(*map(float, values))
-            return float(result) if not self.shape else np.array(result).reshape(self.shape)
+            floats = tuple(map(float, values))
+            if self._fill is _no_fill:
+                result = self.scalar(*floats)
+                return float(result) if not self.shape else np.array(result, dtype=np.float64).reshape(self.shape)
+            out = np.empty(self._size)
+            self._fill(*floats, out)
+            return out.reshape(self.shape) if self.shape else out.item(0)
         arrays = []
         for a, v in zip(self.args, values):
             try:
