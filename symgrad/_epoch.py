@@ -32,7 +32,7 @@ import math
 import numpy as np
 
 from symgrad.jit._lazy import resolve_globals
-from symgrad.objective import Data
+from symgrad._data import Data
 from symgrad.optimize._plan import apply_plan, plan
 
 __all__ = ["CompiledEpoch", "compiled_epoch"]

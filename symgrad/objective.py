@@ -11,21 +11,21 @@ scalar accumulators (no N × n temporary), in blocks that run on all threads.
 from __future__ import annotations
 
 import functools
-import math
 
 import numpy as np
 import sympy as sp
 
 from symgrad._abbreviate import abbreviate
 from symgrad._chunked import ChunkedData, expand_frame, is_chunked
+from symgrad._data import NO_DATA, Data, as_theta
 from symgrad._engines import engine_costs
 from symgrad._engines import template_nodes as _template_nodes  # noqa: F401 (tests read it here)
-from symgrad._expr import as_expr, as_symbols, canonicalize, check_supported
+from symgrad._expr import as_expr, as_symbols
 from symgrad.codegen import BLOCK, loops_source, objective_source
 from symgrad.derive import derive, lift
 from symgrad.errors import InputError, OptionError
 from symgrad.jit import DEFAULT_OPTIONS, JitOptions
-from symgrad.jit._pipeline import DataLoops, checked_expressions
+from symgrad.jit._pipeline import DataLoops, checked_expressions, compiled_function
 
 __all__ = ["Objective", "Data"]
 
@@ -38,6 +38,8 @@ REPR_SYMBOLS = 8  # a repr lists the symbols up to this many, and counts them pa
 #: Distinct Hessian entries compiled at most (about 630 parameters): the Hessian is
 #: straight-line code, and Numba compiles some hundred statements a second.
 HESSIAN_MAX = 200_000
+
+_F64 = np.dtype(np.float64)
 
 
 def loop_block(program) -> int:
@@ -55,77 +57,13 @@ def loop_block(program) -> int:
     return block
 
 
-class Data:
-    """Validated data columns, ready for the kernels (see :meth:`Objective.prepare`).
-
-    Attributes:
-        columns: tuple of float64 1-D arrays, one per data symbol.
-        n: number of samples.
-        kernel_input: what the kernels read: ``columns`` itself, or a ``(d, N)``-shaped
-            view of one row-major ``(N, d)`` copy, in which the values of one sample
-            are adjacent (a mini-batch of random rows then touches few cache lines).
-    """
-
-    __slots__ = ("columns", "n", "symbols", "kernel_input")
-
-    def __init__(self, columns, n, symbols, rows: bool, wide: bool):
-        self.columns = columns
-        self.n = n
-        self.symbols = symbols
-        if rows and columns:
-            self.kernel_input = np.stack(columns, axis=1).T
-        elif wide and columns:
-            self.kernel_input = np.stack(columns)
-        else:
-            self.kernel_input = columns
-
-    def __repr__(self) -> str:
-        return f"Data({len(self.columns)} columns ({', '.join(map(str, self.symbols))}), n={self.n})"
-
-    def find_non_finite(self) -> None:
-        """Raise ``InputError`` naming the first column holding NaN or infinity."""
-        for s, col in zip(self.symbols, self.columns):
-            bad = np.flatnonzero(~np.isfinite(col))
-            if bad.size:
-                i = int(bad[0])
-                raise InputError(
-                    f"data column {s!s} holds {float(col[i])!r} at row {i} ({bad.size} non-finite value(s)); "
-                    "remove or impute those rows before fitting."
-                )
-
-
-class _NoData:
-    """One sample with no columns, for family loops over an objective without data."""
-
-    columns = ()
-    n = 1
-    kernel_input = np.empty((0, 1))
-
-    def find_non_finite(self) -> None:
-        pass
-
-
-_NO_DATA = _NoData()
-
-_F64 = np.dtype(np.float64)
-
-
-def _column(symbol, value, k):
-    if type(value) is np.ndarray and value.dtype is _F64 and value.ndim == 1:
-        return value if value.flags.c_contiguous else np.ascontiguousarray(value)
-    if isinstance(value, (str, bytes)):
-        raise InputError(f"data column {symbol} (column {k}) is text, not numbers.")
-    arr = np.asarray(value)
-    if arr.dtype.kind not in "biuf":
-        raise InputError(
-            f"data column {symbol} (column {k}) is not numeric (dtype {arr.dtype}); "
-            "give an array of numbers (integers are converted to float64)."
-        )
-    if arr.ndim != 1:
-        raise InputError(
-            f"data column {symbol} (column {k}) must be 1-D with one entry per sample; got shape {arr.shape}."
-        )
-    return np.ascontiguousarray(arr, dtype=np.float64)
+def _family_program(expr, params, data, engine: str):
+    """The family program (``derive.lift``) the loops engine runs, or ``None`` for the scalar
+    engine: ``engine="auto"`` asks the cost model (``symgrad._engines``)."""
+    if engine == "scalar":
+        return None
+    program = lift(expr, params, data)
+    return program if engine == "loops" or engine_costs(program).choice == "loops" else None
 
 
 class Objective:
@@ -177,11 +115,7 @@ class Objective:
         self._n = len(self.params)
         self._shape = (self._n,)
         self._what = f"Objective({len(self.params)} params, {len(self.data)} data)"
-        self._loops = None
-        if engine != "scalar":
-            program = lift(expr, self.params, self.data)
-            if engine == "loops" or engine_costs(program).choice == "loops":
-                self._loops = program
+        self._loops = _family_program(expr, self.params, self.data, engine)
         if self._loops is not None:
             self.engine = "loops"
             self._layout = "matrix"
@@ -194,12 +128,10 @@ class Objective:
             self._vg_source = self._source(self._program, self._program.outputs, self._what, "vg")
         self._vg = DataLoops.load(self._vg_source, "vg", self._n + 1, self._block, options)
         # At a point (no data, the straight-line program): vg_point(theta, grad) writes the
-        # gradient and returns the value (codegen.objective_source). It is loaded from the
-        # same module by name; only the function is kept (DataLoops.at_point would pass
-        # it an array of the value and the gradient, which vg_point does not write).
+        # gradient and returns the value (codegen.objective_source), from the same module.
         self._point = None
         if not self.data and self._loops is None:
-            self._point = DataLoops.load(self._vg_source, "vg_point", self._n, BLOCK, options).point
+            self._point = compiled_function(self._vg_source, "vg_point", options)
 
     @functools.cached_property
     def _program(self):
@@ -256,21 +188,7 @@ class Objective:
     def _theta(self, theta) -> np.ndarray:
         if type(theta) is np.ndarray and theta.dtype is _F64 and theta.shape == self._shape:
             return theta if theta.flags.c_contiguous else np.ascontiguousarray(theta)
-        if isinstance(theta, (str, bytes)):
-            raise InputError("theta must be numbers, one per parameter, not text.")
-        try:
-            arr = np.asarray(theta, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise InputError(f"theta must be {self._n} numbers ({self._names()}); got {theta!r}.") from None
-        if arr.shape != (self._n,):
-            raise InputError(
-                f"theta must have shape ({self._n},), one entry per parameter ({self._names()}); "
-                f"got shape {arr.shape}."
-            )
-        return np.ascontiguousarray(arr)
-
-    def _names(self) -> str:
-        return ", ".join(str(p) for p in self.params)
+        return as_theta(theta, self.params)
 
     def prepare(self, *columns, check_finite: bool = True, rows: bool = True) -> Data:
         """Validate data columns once; the result is passed to the ``batch_*`` methods.
@@ -287,25 +205,7 @@ class Objective:
         columns = expand_frame(columns, self.data)
         if is_chunked(columns) and len(columns) == len(self.data):  # memory maps, Dask: api.md section 10
             return ChunkedData(self, columns, persist=rows)
-        if len(columns) != len(self.data):
-            if not self.data:
-                raise InputError(f"this objective has no data symbols, but {len(columns)} column(s) were given.")
-            names = ", ".join(map(str, self.data))
-            raise InputError(
-                f"expected {len(self.data)} data column(s), one per data symbol ({names}); got {len(columns)}."
-            )
-        cols = tuple(map(_column, self.data, columns, range(len(columns))))
-        lengths = {c.shape[0] for c in cols}
-        if len(lengths) > 1:
-            detail = ", ".join(f"{s}: {len(c)}" for s, c in zip(self.data, cols))
-            raise InputError(f"data columns must all have the same length; got {detail}.")
-        n = len(cols[0]) if cols else 0
-        if self.data and n == 0:
-            raise InputError("data columns are empty; an objective over data needs at least one sample.")
-        data = Data(cols, n, self.data, rows=rows, wide=self._layout == "matrix")
-        if check_finite:
-            data.find_non_finite()
-        return data
+        return Data.checked(columns, self.data, rows=rows, wide=self._layout == "matrix", check_finite=check_finite)
 
     # -- kernels ------------------------------------------------------------------
     def _run(self, loops: DataLoops, theta, data, indices):
@@ -315,7 +215,7 @@ class Objective:
                 return self._run(loops, theta, indices.data, indices.indices)
             return data.mean(data.kernel(loops.source, loops.kind, loops.width, loops.block), theta)
         if not self.data and loops.point is None:
-            data = _NO_DATA  # the family loops run over one sample with no columns
+            data = NO_DATA  # the family loops run over one sample with no columns
         elif not self.data:
             return loops.at_point(theta)
         n = data.n if indices is None else len(indices)

@@ -36,8 +36,8 @@ from symgrad.jit._options import DEFAULT_OPTIONS, JitOptions
 from symgrad.errors import MissingSymbolError
 from symgrad.jit._threads import run_blocks
 
-__all__ = ["DataLoops", "check_arguments", "checked_expressions", "directional_module", "gradient_module",
-           "pointwise_module", "residual_module"]
+__all__ = ["DataLoops", "check_arguments", "checked_expressions", "compiled_function", "directional_module",
+           "gradient_module", "pointwise_module", "residual_module"]
 
 #: "No index list": a data loop over every sample.
 ALL_SAMPLES = np.empty(0, dtype=np.int64)
@@ -135,6 +135,11 @@ def _directional_source(residual, params: tuple, data: tuple) -> KernelSource:
     program = derive([residual], list(params), inputs=list(params) + list(data), order=2)
     what = f"second directional derivative of {residual} over ({_over(params)})"
     return directional_source(program, params, data, what)
+
+
+def compiled_function(source: KernelSource, name: str, options: JitOptions = DEFAULT_OPTIONS) -> Callable:
+    """The compiled function ``name`` of ``source``'s module (compiled, or loaded from the cache)."""
+    return getattr(load_module(source, options), name)
 
 
 @dataclass(frozen=True)

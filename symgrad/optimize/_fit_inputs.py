@@ -13,6 +13,7 @@ from numbers import Real
 import numpy as np
 import sympy as sp
 
+from symgrad._data import as_column as _checked_column
 from symgrad._expr import as_expr, check_supported, free_symbols
 from symgrad.errors import ExpressionTypeError, InputError, MissingSymbolError
 
@@ -66,26 +67,7 @@ def _name(key, what: str) -> str:
 
 def as_column(value, what: str, n: int | None = None) -> np.ndarray:
     """``value`` as a finite float64 1-D array (of length ``n`` if given); errors name ``what``."""
-    if isinstance(value, (str, bytes)):
-        raise InputError(f"{what} is text ({value!r}), not numbers")
-    if hasattr(value, "to_numpy") and not isinstance(value, np.ndarray):
-        value = value.to_numpy()
-    arr = np.asarray(value)
-    if arr.dtype.kind not in "biuf":
-        raise InputError(f"{what} is not numeric (dtype {arr.dtype}); give an array of numbers")
-    arr = np.ascontiguousarray(arr, dtype=np.float64)
-    if arr.ndim != 1:
-        raise InputError(f"{what} must be a 1-D array with one entry per sample, got shape {arr.shape}")
-    if arr.size == 0:
-        raise InputError(f"{what} is empty; a fit needs at least one sample")
-    if n is not None and arr.size != n:
-        raise InputError(f"{what} has {arr.size} entries but the data have {n} rows; the lengths must agree")
-    bad = np.flatnonzero(~np.isfinite(arr))
-    if bad.size:
-        i = int(bad[0])
-        raise InputError(f"{what} holds {float(arr[i])!r} at row {i} ({bad.size} non-finite value(s)); "
-                         "remove or impute those rows")
-    return arr
+    return _checked_column(value, what, n, finite=True, nonempty=True)
 
 
 def _as_list(value, k: int | None):
