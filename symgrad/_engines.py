@@ -5,32 +5,36 @@ program for one sample after another; the loops engine (``"loops"``) runs each
 family of identical formulas as loops over a block of samples. Per sample both do
 about the same arithmetic; they differ in what surrounds it:
 
-- the straight-line program keeps every intermediate in registers while it is
-  short, and spills to memory once it is long (a network's program of a few
-  hundred statements per sample);
+- the straight-line program of at most ``SPLIT`` statements (codegen) is one loop
+  body that LLVM vectorises over the samples of a block; a longer one is cut into
+  parts, functions called one sample at a time that pass their values through a
+  scratch array (about five times the cost per operation on the bench);
 - the loops engine reads and writes each family's values and adjoints in arrays
   of ``B`` samples (one load or store per operand of a template) and pays a fixed
-  cost for every loop it starts, once per block of ``B`` samples.
+  cost for the loops it starts, once per block of ``B`` samples (too small to
+  measure on the bench now: ``LOOPS_FIXED`` is fitted as 0).
 
 The model (``bench/bench_engines.py`` measures both engines and prints it) reads
 the family program only (no second walk over the expression). It counts the
-operations per sample of the forward templates ``f`` (the size of the straight-line
-forward program too) and of the reverse templates ``r``, an elementary function
-counting ``FUNCTION_OPS`` operations, and the data columns ``d``::
+operations per sample of the forward templates ``f`` and of the reverse templates
+``r``, an elementary function or a power of non-integer exponent counting
+``FUNCTION_OPS`` operations, the data columns ``d`` and the distinct nodes ``n`` of
+the expression (about the straight-line program's statements)::
 
-    scalar = f * (SCALAR_OP + SCALAR_GROWTH * f) + DATA_COLUMN * d
+    scalar = SCALAR_OP * f + DATA_COLUMN * d           (n <= SPLIT)
+             SCALAR_SPLIT_OP * f + DATA_COLUMN * d     (n > SPLIT)
     loops  = LOOPS_OP * (f + r) + DATA_COLUMN * d + LOOPS_FIXED
 
-in nanoseconds per sample on one core. The straight-line engine's cost per
-operation grows with the program (``SCALAR_GROWTH``: its intermediates no longer
-fit in registers); the loops engine's does not, but it pays for its loads and
-stores and for starting its loops. ``engine="auto"`` takes the loops when they cut
-the formulas to compile at least ``LOOPS_GAIN`` times and their modelled cost is
-below ``LOOPS_MARGIN`` times the straight-line one (near a tie the straight-line
-program, which compiles faster when it is short). The constants were fitted to one
-run of the bench (tanh MLPs from 45 to 337 parameters, logistic regression, a
-linear model, NIST models; docs/performance.md has the table): the model orders
-the two engines as measured on every one of them.
+in nanoseconds per sample on one core. ``engine="auto"`` takes the loops when they
+cut the formulas to compile at least ``LOOPS_GAIN`` times and their modelled cost
+is below ``LOOPS_MARGIN`` times the straight-line one (near a tie the straight-line
+program, which compiles faster when it is short). The constants are the least-squares
+fit (relative errors) of ``bench_engines.py --fit`` to one run of the bench after the
+loops engine's register-blocked dense layers (tanh MLPs from 45 to 369 parameters,
+the 64-32-10 ReLU classifier, logistic regression, a linear model, four NIST
+models; docs/performance.md has the table), rounded to three digits: the model
+orders the two engines as measured on every model whose engines are not tied
+(a median ratio of their times within 15 % of 1).
 """
 
 from __future__ import annotations
@@ -38,24 +42,26 @@ from __future__ import annotations
 import sympy as sp
 
 from symgrad._expr import unique_nodes
+from symgrad.codegen._source import SPLIT
 
 __all__ = [
     "EngineCosts", "engine_costs", "operation_counts", "template_nodes", "FUNCTION_OPS", "SCALAR_OP",
-    "SCALAR_GROWTH", "DATA_COLUMN", "LOOPS_OP", "LOOPS_FIXED", "LOOPS_GAIN", "LOOPS_MARGIN",
+    "SCALAR_SPLIT_OP", "DATA_COLUMN", "LOOPS_OP", "LOOPS_FIXED", "LOOPS_GAIN", "LOOPS_MARGIN",
 ]
 
-#: Operations an elementary function (exp, log, tanh, ...) counts for.
+#: Operations an elementary function (exp, log, tanh, ...) or a power of non-integer exponent counts for.
 FUNCTION_OPS = 10
-#: Nanoseconds per operation of a short straight-line program ...
-SCALAR_OP = 0.3
-#: ... growing by this much per operation of the program (spilled intermediates).
-SCALAR_GROWTH = 0.0018
+#: Nanoseconds per forward operation, straight-line program of at most ``SPLIT`` statements ...
+SCALAR_OP = 0.26
+#: ... and of a longer one, cut into parts (one sample at a time, values through memory).
+SCALAR_SPLIT_OP = 1.34
 #: Nanoseconds to read one data column's value of a sample, either engine.
-DATA_COLUMN = 2.0
+DATA_COLUMN = 1.32
 #: Nanoseconds per template operation, loops engine (its loads and stores included).
-LOOPS_OP = 0.3
-#: Nanoseconds per sample for the loops engine's block set-up and gathers.
-LOOPS_FIXED = 25.0
+LOOPS_OP = 0.163
+#: Nanoseconds per sample for the loops engine's block set-up and gathers (the fit finds
+#: none since the dense layers' register-blocked products: kept as the formula's term).
+LOOPS_FIXED = 0.0
 #: The loops must cut the formulas to compile at least this many times ...
 LOOPS_GAIN = 4
 #: ... and cost less than this share of the straight-line engine.
@@ -66,8 +72,12 @@ def _ops(expr) -> int:
     """Operations of a template: its distinct non-atomic nodes, a function as ``FUNCTION_OPS``."""
     if expr is None:
         return 0
-    return sum(FUNCTION_OPS if isinstance(node, sp.Function) else 1
-               for node in unique_nodes(expr) if not node.is_Atom)
+    return sum(FUNCTION_OPS if _is_function(node) else 1 for node in unique_nodes(expr) if not node.is_Atom)
+
+
+def _is_function(node) -> bool:
+    """An elementary function, or a power computed as one (``x**y``, ``x**0.3``; not ``x**3``)."""
+    return isinstance(node, sp.Function) or (node.is_Pow and not node.exp.is_Integer)
 
 
 def template_nodes(program) -> int:
@@ -135,6 +145,6 @@ def engine_costs(program) -> EngineCosts:
     """
     forward, reverse = operation_counts(program)
     data = DATA_COLUMN * program.n_data
-    scalar = forward * (SCALAR_OP + SCALAR_GROWTH * forward) + data
+    scalar = (SCALAR_OP if program.nodes <= SPLIT else SCALAR_SPLIT_OP) * forward + data
     loops = LOOPS_OP * (forward + reverse) + data + LOOPS_FIXED
     return EngineCosts(scalar, loops, program.nodes / template_nodes(program))
