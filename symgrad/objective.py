@@ -222,7 +222,9 @@ class Objective:
         sums, finite = loops.sums(theta, data.kernel_input, indices, n)
         if not finite:
             data.find_non_finite()
-        return sums / n
+        means = sums[:-1]  # a view of the new array: the data values' sum dropped
+        means /= n
+        return means
 
     def batch_value_and_grad(self, theta: np.ndarray, data: Data | None = None, indices=None):
         """Mean value and gradient over all samples, or those at ``indices`` (int64).
