@@ -66,6 +66,23 @@ def _family_program(expr, params, data, engine: str):
     return program if engine == "loops" or engine_costs(program).choice == "loops" else None
 
 
+def _plain_length(columns: tuple, count: int) -> int:
+    """The common length of ``count`` columns that are already what the kernels read, else 0.
+
+    Such columns are C-contiguous float64 1-D ``ndarray``s (not memory maps) of one
+    nonzero length, which ``Data.checked`` would hand on unchanged; for anything else
+    the full check runs and names what is wrong.
+    """
+    if len(columns) != count or not count:
+        return 0
+    first = columns[0]
+    n = first.shape[0] if type(first) is np.ndarray and first.ndim == 1 else 0
+    for c in columns:
+        if type(c) is not np.ndarray or c.dtype is not _F64 or c.shape != (n,) or not c.flags.c_contiguous:
+            return 0
+    return n
+
+
 class Objective:
     """A scalar loss of ``params``, averaged over the samples of ``data`` if any.
 
@@ -245,7 +262,13 @@ class Objective:
     def _prepare_for_call(self, columns) -> Data:
         # Short loop bodies sum the data as they go and name a bad column afterwards;
         # split ones do not, so their data are checked first.
-        return self.prepare(*columns, check_finite=self._vg_source.split, rows=False)
+        n = _plain_length(columns, len(self.data))
+        if not n:  # anything to convert, refuse or read in chunks: the full check, naming the column
+            return self.prepare(*columns, check_finite=self._vg_source.split, rows=False)
+        data = Data(columns, n, self.data, rows=False, wide=self._layout == "matrix")
+        if self._vg_source.split:
+            data.find_non_finite()
+        return data
 
     # -- api.md section 3 -----------------------------------------------------------
     def value(self, theta, *columns) -> float:

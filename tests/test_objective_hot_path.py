@@ -139,3 +139,40 @@ def test_non_finite_data_are_named_with_the_block_array_reused(logistic):
         logistic.batch_value_and_grad(theta, data)
     with pytest.raises(sg.InputError, match="data column x1"):
         logistic.batch_value(theta, data)
+
+
+def test_value_and_grad_on_plain_columns_equals_the_prepared_batch(logistic):
+    cols = columns(2 * logistic._vg.block + 5)
+    theta = np.array([0.3, -0.2, 0.5, 0.1])
+    value, grad = logistic.value_and_grad(theta, *cols)
+    ref_value, ref_grad = logistic.batch_value_and_grad(theta, logistic.prepare(*cols, rows=False))
+    assert value == ref_value and np.array_equal(grad, ref_grad)
+    np.testing.assert_allclose(grad, numpy_logistic(theta, cols)[1], rtol=1e-10, atol=1e-14)
+    assert logistic.value(theta, *cols) == pytest.approx(ref_value, rel=1e-12)
+
+
+def test_columns_to_convert_take_the_full_check(logistic):
+    n = 300
+    cols = columns(n)
+    theta = np.array([0.3, -0.2, 0.5, 0.1])
+    strided = np.repeat(cols[0], 2)[::2]  # not contiguous
+    labels = cols[-1].astype(np.int64)  # integers, converted
+    value, grad = logistic.value_and_grad(theta, strided, cols[1], cols[2], labels)
+    ref_value, ref_grad = numpy_logistic(theta, cols)
+    np.testing.assert_allclose(value, ref_value, rtol=1e-12)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-10, atol=1e-14)
+    with pytest.raises(sg.InputError, match="same length"):
+        logistic.value_and_grad(theta, cols[0][:-1], cols[1], cols[2], cols[3])
+    with pytest.raises(sg.InputError, match="expected 4 data column"):
+        logistic.value_and_grad(theta, *cols[:3])
+    with pytest.raises(sg.InputError, match="empty"):
+        logistic.value_and_grad(theta, *(c[:0] for c in cols))
+    with pytest.raises(sg.InputError, match="1-D"):
+        logistic.value_and_grad(theta, cols[0].reshape(-1, 1), cols[1], cols[2], cols[3])
+
+
+def test_non_finite_plain_columns_are_named(logistic):
+    cols = columns(300)
+    cols[2][17] = np.nan
+    with pytest.raises(sg.InputError, match="data column x2"):
+        logistic.value_and_grad(np.array([0.3, -0.2, 0.5, 0.1]), *cols)
