@@ -58,6 +58,11 @@ def as_column(value, what: str, n: int | None = None, *, finite: bool = False, n
     return arr
 
 
+def _ready(value) -> bool:
+    """Whether ``value`` is already a C-contiguous float64 1-D array (what ``as_column`` returns as is)."""
+    return type(value) is np.ndarray and value.dtype is _F64 and value.ndim == 1 and value.flags.c_contiguous
+
+
 def as_theta(theta, params) -> np.ndarray:
     """``theta`` as a C-contiguous float64 array of one entry per symbol of ``params``.
 
@@ -126,7 +131,8 @@ class Data:
             raise InputError(
                 f"expected {len(symbols)} data column(s), one per data symbol ({names}); got {len(columns)}."
             )
-        cols = tuple(as_column(c, f"data column {s} (column {k})") for k, (s, c) in enumerate(zip(symbols, columns)))
+        cols = tuple(c if _ready(c) else as_column(c, f"data column {s} (column {k})")  # text only when needed
+                     for k, (s, c) in enumerate(zip(symbols, columns)))
         lengths = {c.shape[0] for c in cols}
         if len(lengths) > 1:
             detail = ", ".join(f"{s}: {len(c)}" for s, c in zip(symbols, cols))
