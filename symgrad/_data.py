@@ -14,9 +14,9 @@ import numpy as np
 
 from symgrad.errors import InputError
 
-__all__ = ["Data", "NO_DATA", "as_column", "as_theta", "refuse_non_finite"]
+__all__ = ["Data", "F64", "NO_DATA", "as_column", "as_theta", "ready", "ready_length", "refuse_non_finite"]
 
-_F64 = np.dtype(np.float64)
+F64 = np.dtype(np.float64)
 
 
 def as_column(value, what: str, n: int | None = None, *, finite: bool = False, nonempty: bool = False) -> np.ndarray:
@@ -33,7 +33,7 @@ def as_column(value, what: str, n: int | None = None, *, finite: bool = False, n
     Raises:
         InputError: text, not numeric, not 1-D, empty, the wrong length, or not finite.
     """
-    if type(value) is np.ndarray and value.dtype is _F64 and value.ndim == 1:
+    if type(value) is np.ndarray and value.dtype is F64 and value.ndim == 1:
         arr = value if value.flags.c_contiguous else np.ascontiguousarray(value)
     else:
         if isinstance(value, (str, bytes)):
@@ -58,9 +58,21 @@ def as_column(value, what: str, n: int | None = None, *, finite: bool = False, n
     return arr
 
 
-def _ready(value) -> bool:
+def ready(value) -> bool:
     """Whether ``value`` is already a C-contiguous float64 1-D array (what ``as_column`` returns as is)."""
-    return type(value) is np.ndarray and value.dtype is _F64 and value.ndim == 1 and value.flags.c_contiguous
+    return type(value) is np.ndarray and value.dtype is F64 and value.ndim == 1 and value.flags.c_contiguous
+
+
+def ready_length(columns: tuple, count: int) -> int:
+    """The common length of ``count`` columns that are all :func:`ready` (not memory maps), else 0.
+
+    :meth:`Data.checked` would hand such columns on unchanged; for anything else the
+    full check runs and names what is wrong.
+    """
+    if len(columns) != count or not count or not ready(columns[0]):
+        return 0
+    n = columns[0].shape[0]
+    return n if all(ready(c) and c.shape[0] == n for c in columns) else 0
 
 
 def as_theta(theta, params) -> np.ndarray:
@@ -131,7 +143,7 @@ class Data:
             raise InputError(
                 f"expected {len(symbols)} data column(s), one per data symbol ({names}); got {len(columns)}."
             )
-        cols = tuple(c if _ready(c) else as_column(c, f"data column {s} (column {k})")  # text only when needed
+        cols = tuple(c if ready(c) else as_column(c, f"data column {s} (column {k})")  # text only when needed
                      for k, (s, c) in enumerate(zip(symbols, columns)))
         lengths = {c.shape[0] for c in cols}
         if len(lengths) > 1:

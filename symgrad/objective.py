@@ -17,7 +17,8 @@ import sympy as sp
 
 from symgrad._abbreviate import abbreviate
 from symgrad._chunked import ChunkedData, expand_frame, is_chunked
-from symgrad._data import NO_DATA, Data, as_theta
+from symgrad._data import F64 as _F64
+from symgrad._data import NO_DATA, Data, as_theta, ready_length
 from symgrad._engines import engine_costs
 from symgrad._engines import template_nodes as _template_nodes  # noqa: F401 (tests read it here)
 from symgrad._expr import as_expr, as_symbols
@@ -38,8 +39,6 @@ REPR_SYMBOLS = 8  # a repr lists the symbols up to this many, and counts them pa
 #: Distinct Hessian entries compiled at most (about 630 parameters): the Hessian is
 #: straight-line code, and Numba compiles some hundred statements a second.
 HESSIAN_MAX = 200_000
-
-_F64 = np.dtype(np.float64)
 
 
 def loop_block(program) -> int:
@@ -64,23 +63,6 @@ def _family_program(expr, params, data, engine: str):
         return None
     program = lift(expr, params, data)
     return program if engine == "loops" or engine_costs(program).choice == "loops" else None
-
-
-def _plain_length(columns: tuple, count: int) -> int:
-    """The common length of ``count`` columns that are already what the kernels read, else 0.
-
-    Such columns are C-contiguous float64 1-D ``ndarray``s (not memory maps) of one
-    nonzero length, which ``Data.checked`` would hand on unchanged; for anything else
-    the full check runs and names what is wrong.
-    """
-    if len(columns) != count or not count:
-        return 0
-    first = columns[0]
-    n = first.shape[0] if type(first) is np.ndarray and first.ndim == 1 else 0
-    for c in columns:
-        if type(c) is not np.ndarray or c.dtype is not _F64 or c.shape != (n,) or not c.flags.c_contiguous:
-            return 0
-    return n
 
 
 class Objective:
@@ -262,7 +244,7 @@ class Objective:
     def _prepare_for_call(self, columns) -> Data:
         # Short loop bodies sum the data as they go and name a bad column afterwards;
         # split ones do not, so their data are checked first.
-        n = _plain_length(columns, len(self.data))
+        n = ready_length(columns, len(self.data))
         if not n:  # anything to convert, refuse or read in chunks: the full check, naming the column
             return self.prepare(*columns, check_finite=self._vg_source.split, rows=False)
         data = Data(columns, n, self.data, rows=False, wide=self._layout == "matrix")
