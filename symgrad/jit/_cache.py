@@ -195,8 +195,9 @@ def load_module(source, options: JitOptions = DEFAULT_OPTIONS) -> types.ModuleTy
     for name in source.functions:
         kwargs = options.numba_kwargs(loop=name in source.loops)
         kwargs["cache"] = cache
-        if opt_level is not None:
-            kwargs["pipeline_class"] = pipeline_class(opt_level)
+        width = options.vector_width if name in source.loops else None
+        if opt_level is not None or width is not None:
+            kwargs["pipeline_class"] = pipeline_class(opt_level, width)
         setattr(module, name, numba.njit(**kwargs)(getattr(module, name)))
     sys.modules[module_name] = module
     return module
