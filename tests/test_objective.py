@@ -153,6 +153,27 @@ def test_results_do_not_depend_on_threads():
     assert v1 == v2 and np.array_equal(g1, g2)  # bit for bit: fixed blocks, summed in order
 
 
+@pytest.mark.parametrize("engine", ["scalar", "loops"])
+def test_results_do_not_depend_on_the_layout_of_the_data(engine):
+    """Columns, the row-major copy of prepare() and an index of every sample: the same bits.
+
+    The rows of prepare() are strided columns; read as such, LLVM vectorised the loop
+    differently and its partial sums came out 1 ulp apart from the columns' sums.
+    """
+    loss = sp.log(1 + sp.exp(w * x + b)) - y * (w * x + b)
+    obj = sg.Objective(loss, [w, b], data=[x, y], engine=engine)
+    rng = np.random.default_rng(5)
+    xs = rng.normal(size=3 * BLOCK + 37)
+    ys = (rng.uniform(size=xs.size) < 0.5).astype(float)
+    theta = np.array([0.3, -0.1])
+    v, g = obj.value_and_grad(theta, xs, ys)
+    for data in (obj.prepare(xs, ys), obj.prepare(xs, ys, rows=False)):
+        for idx in (None, np.arange(xs.size, dtype=np.int64)):
+            bv, bg = obj.batch_value_and_grad(theta, data, idx)
+            assert bv == v and np.array_equal(bg, g)
+            assert obj.batch_value(theta, data, idx) == obj.value(theta, xs, ys)
+
+
 @pytest.mark.parametrize("k", [2, 3, 4])
 def test_reciprocal_powers_in_adjoints(k):
     """x/u**k once printed as x/u*u in the adjoint statements (wrong gradients, silently)."""

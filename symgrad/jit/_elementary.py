@@ -46,8 +46,9 @@ from numba import types
 from numba.extending import intrinsic
 
 from symgrad.jit._cache import cached_njit
+from symgrad.jit._window import window  # noqa: F401  (re-exported for the generated modules)
 
-__all__ = ["exp", "expm1", "log", "log1p", "tanh", "accumulate", "LN2_HI", "LN2_LO"]
+__all__ = ["exp", "expm1", "log", "log1p", "tanh", "accumulate", "window", "LN2_HI", "LN2_LO"]
 
 _JIT = {"error_model": "numpy", "nogil": True}
 

@@ -12,7 +12,9 @@ import math
 
 import numba
 
-__all__ = ["exp", "expm1", "log", "log1p", "tanh", "accumulate"]
+from symgrad.jit._window import window  # noqa: F401  (re-exported for the generated modules)
+
+__all__ = ["exp", "expm1", "log", "log1p", "tanh", "accumulate", "window"]
 
 _JIT = {"error_model": "numpy", "cache": False, "nogil": True}
 
