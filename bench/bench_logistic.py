@@ -6,8 +6,11 @@ Run: python bench/bench_logistic.py [--n N] [--rounds R]
 
 and its 11 partial derivatives, in float64 on one thread each:
 
-- symgrad ``Objective.value_and_grad`` (the vectorised elementary functions), and
-  the same with ``JitOptions(vector_math=False)`` (the C library's ``exp``/``log``);
+- symgrad ``Objective.value_and_grad`` (the vectorised elementary functions, and
+  LLVM asked for 512-bit vectors, the default), the same with
+  ``JitOptions(vector_width=None)`` (LLVM's own width: 256 bits on Intel server
+  cores with AVX-512), and with ``JitOptions(vector_math=False)`` (the C library's
+  ``exp``/``log``);
 - a hand-written fused ``@njit`` loop calling ``math.exp``/``math.log``;
 - PyTorch: autograd (``loss.backward()``) and the gradient written by hand;
 - NumPy by hand;
@@ -116,6 +119,7 @@ def main():
     loss = sp.log(1 + sp.exp(z)) - y * z
     one = JitOptions(parallel=False)
     obj = sg.Objective(loss, [*ws, b], data=[*xs, y], options=one)
+    obj_256 = sg.Objective(loss, [*ws, b], data=[*xs, y], options=JitOptions(parallel=False, vector_width=None))
     obj_libm = sg.Objective(loss, [*ws, b], data=[*xs, y], options=JitOptions(parallel=False, vector_math=False))
     rng = np.random.default_rng(0)
     theta = rng.normal(scale=0.1, size=D + 1)
@@ -125,6 +129,7 @@ def main():
     cols = list(XT) + [Y]
     methods = {
         "symgrad Objective.value_and_grad": lambda: obj.value_and_grad(theta, *cols),
+        "symgrad, vector_width=None (LLVM's choice)": lambda: obj_256.value_and_grad(theta, *cols),
         "symgrad, vector_math=False (libm)": lambda: obj_libm.value_and_grad(theta, *cols),
         "hand-written fused @njit loop (libm)": lambda: hand_fused(theta, XT, Y),
         "NumPy by hand": lambda: numpy_logistic(theta, X, Y),
