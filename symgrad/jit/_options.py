@@ -43,8 +43,10 @@ class JitOptions:
             LLVM should prefer in the data loops, or ``None`` for LLVM's own choice
             for the processor. The default, 512, lets a processor with AVX-512
             compute eight float64 samples per instruction where LLVM's tuning
-            would use four (1.3-1.4x faster logistic regression here,
-            ``docs/performance.md``); a processor without it is unaffected. The
+            would use four (measured here: the tanh MLP of ``bench_networks.py``
+            1.2x faster, logistic regression, bound by memory, 1.0-1.2x;
+            ``docs/performance.md``); code generated for an AVX2 processor runs
+            as fast with either setting (measured with ``NUMBA_CPU_NAME=haswell``). The
             environment variable ``SYMGRAD_VECTOR_WIDTH`` (128, 256, 512, or ``auto``
             for ``None``) sets the default of the options made while it is set
             (symgrad's own default options are made when it is imported).
