@@ -82,6 +82,9 @@ FLOOR_MODULE = "import numba\n\n\n@numba.njit(cache=True)\ndef one(x):\n    retu
 
 def run(code: str, cache: str) -> dict:
     env = dict(os.environ, SYMGRAD_CACHE_DIR=cache, NUMBA_CACHE_DIR=os.path.join(cache, "numba"))
+    # A warm start is measured as a user's machine has it: Python's own bytecode
+    # cache on (an environment that turns it off recompiles every module imported).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
