@@ -7,7 +7,7 @@ One example is a batch of cases renamed apart (see ``batches``):
 - ``sg.Objective`` of their sum (``engine="scalar"``), serial or threaded:
   ``.value``, ``.grad``, ``.value_and_grad``, ``.hessian`` for N in
   {1, 63, 64, 65, 300} samples, and ``batch_value_and_grad`` / ``batch_value`` over
-  index arrays with repeats;
+  index arrays with repeats and over every row of ``prepare``'s row-major layout;
 - the loops engine on a sum of four copies of one case at four points (one family);
 - ``sg.check_gradient``'s ``.symbolic`` and ``.autograd`` for the first case.
 
@@ -78,6 +78,8 @@ def check_objective(terms, obj, sizes, indices, path):
         if not obj.data and n > 1:
             break
         v, vm, grad, hess = exact_mean(terms, range(n))
+        if n == max(sizes):
+            every = (v, vm, grad)
         what = lambda n=n: f"N={n} of sum of {[str(t.case.expr) for t in terms]}"  # noqa: E731
         check_float(f"{path} .value", obj.value(theta, *cols), v, vm, what)
         got_v, got_g = obj.value_and_grad(theta, *cols)
@@ -101,6 +103,12 @@ def check_objective(terms, obj, sizes, indices, path):
         check_float(f"{path} batch", obj.batch_value(theta, data, indices), v, vm, f"indices {indices.tolist()}")
         for p, g in zip(params, got_g):
             check_float(f"{path} batch", g, *grad[p], f"d/d{p}, indices {indices.tolist()}")
+        # every sample of the row-major layout, no index: the kernel reads strided columns
+        v, vm, grad = every
+        got_v, got_g = obj.batch_value_and_grad(theta, data)
+        check_float(f"{path} batch rows", got_v, v, vm, f"all {max(sizes)} rows")
+        for p, g in zip(params, got_g):
+            check_float(f"{path} batch rows", g, *grad[p], f"d/d{p}, all {max(sizes)} rows")
     count(f"{path} (value, grad, hessian x N)", len(terms), {original(t.case.expr) for t in terms})
 
 
