@@ -70,6 +70,14 @@ def check_kernel(terms):
     count("sg.compile arrays", len(cases), [original(c.expr) for c in cases])
 
 
+def check_mean(path, got, v, vm, grad, params, what):
+    """A ``(value, gradient)`` pair against the oracle's mean ``v`` (scale ``vm``) and ``grad``."""
+    got_v, got_g = got
+    check_float(path, got_v, v, vm, what)
+    for p, g in zip(params, got_g):
+        check_float(path, g, *grad[p], f"d/d{p}, {what}")
+
+
 def check_objective(terms, obj, sizes, indices, path):
     params = list(obj.params)
     theta = np.array([t.case.point[p] for p in params for t in terms if p in t.case.params])
@@ -98,17 +106,11 @@ def check_objective(terms, obj, sizes, indices, path):
     if obj.data:
         data = obj.prepare(*columns(terms, obj.data, max(sizes)))
         v, vm, grad, _ = exact_mean(terms, list(indices))
-        got_v, got_g = obj.batch_value_and_grad(theta, data, indices)
-        check_float(f"{path} batch", got_v, v, vm, f"indices {indices.tolist()}")
-        check_float(f"{path} batch", obj.batch_value(theta, data, indices), v, vm, f"indices {indices.tolist()}")
-        for p, g in zip(params, got_g):
-            check_float(f"{path} batch", g, *grad[p], f"d/d{p}, indices {indices.tolist()}")
+        what = f"indices {indices.tolist()}"
+        check_float(f"{path} batch", obj.batch_value(theta, data, indices), v, vm, what)
+        check_mean(f"{path} batch", obj.batch_value_and_grad(theta, data, indices), v, vm, grad, params, what)
         # every sample of the row-major layout, no index: the kernel reads strided columns
-        v, vm, grad = every
-        got_v, got_g = obj.batch_value_and_grad(theta, data)
-        check_float(f"{path} batch rows", got_v, v, vm, f"all {max(sizes)} rows")
-        for p, g in zip(params, got_g):
-            check_float(f"{path} batch rows", g, *grad[p], f"d/d{p}, all {max(sizes)} rows")
+        check_mean(f"{path} batch rows", obj.batch_value_and_grad(theta, data), *every, params, f"all {max(sizes)} rows")
     count(f"{path} (value, grad, hessian x N)", len(terms), {original(t.case.expr) for t in terms})
 
 
