@@ -409,32 +409,32 @@ def loops_source(program, what: str, kind: str = "vg", block: int = 64) -> Kerne
     e = w.emit
     # Work arrays are made once per call of the range function and reused by its blocks.
     e(0, f"def {kind}_range(_theta, _cols, _idx, _n, _out, _b0, _b1):")
-    e(1, f"_X = np.empty(({max(program.n_data, 1)}, {block}))")
-    e(1, f"_q = np.empty({block})")
+    e(1, f"_X = vm.empty2({max(program.n_data, 1)}, {block})")
+    e(1, f"_q = vm.empty1({block})")
     if kind == "vg":
-        e(1, f"_g = np.empty({program.n_params})")
+        e(1, f"_g = vm.empty1({program.n_params})")
     dense, adjoints = {}, []
     for number, f in enumerate(families):
-        e(1, f"_v{number} = np.empty(({f.size}, {block}))")
+        e(1, f"_v{number} = vm.empty2({f.size}, {block})")
         if _forward_blocked(f) and not (grad and _stores_terms(f)):
-            e(1, f"_P{number} = np.empty(({f.size}, {block}))")
+            e(1, f"_P{number} = vm.empty2({f.size}, {block})")
         if grad and f.active:
             adjoints.append(number)
-            e(1, f"_a{number} = np.empty(({f.size}, {block}))")
+            e(1, f"_a{number} = vm.empty2({f.size}, {block})")
             if f.reduce is not None:
-                e(1, f"_r{number} = np.empty(({f.size}, {block}))")
+                e(1, f"_r{number} = vm.empty2({f.size}, {block})")
             y = _dense_input(f)
             if y is not None:
                 dense[number] = y
-                e(1, f"_y{number} = np.empty(({block}, {f.length}))")
+                e(1, f"_y{number} = vm.empty2({block}, {f.length})")
             if _blocked(f):
-                e(1, f"_Q{number} = np.empty(({f.size}, {block}))")
+                e(1, f"_Q{number} = vm.empty2({f.size}, {block})")
             if _stores_terms(f):
-                e(1, f"_E{number} = np.empty(({f.size * f.length}, {block}))")
+                e(1, f"_E{number} = vm.empty2({f.size * f.length}, {block})")
     e(1, "for _b in range(_b0, _b1):")
     body_start = len(w.lines)
     e(1, f"_start = _b * {block}")
-    e(1, f"_nb = min(_start + {block}, _n) - _start")
+    e(1, f"_nb = _n - _start if _n - _start < {block} else {block}")
     e(1, "_d = 0.0")
     e(1, f"for _j in range({program.n_data}):")
     e(2, "for _s in range(_nb):")

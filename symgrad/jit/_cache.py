@@ -44,11 +44,13 @@ from symgrad.jit._options import DEFAULT_OPTIONS, JitOptions
 __all__ = ["CacheWarning", "builtin_kernel", "cache_dir", "load_module", "source_key"]
 
 _VERSION = "0.1.0"
-#: The branch-free elementary functions that generated kernels call are compiled
-#: into them, and Numba's cache does not notice when they change: their text is
-#: part of every key.
-_ELEMENTARY = (Path(__file__).with_name("_elementary.py")).read_bytes()
-#: ... and so are the special functions (``sf.polygamma``), written in ``symgrad._special``.
+#: The functions generated kernels call (``vm.exp``, ``vm.empty2``, ``vm.window``,
+#: the C library's under the same names, ``sf.polygamma``) are compiled into them,
+#: and Numba's cache does not notice when they change: the text of every module
+#: that defines them is part of every key.
+_ELEMENTARY = b"".join(
+    (Path(__file__).parent / name).read_bytes() for name in ("_elementary.py", "_libm.py", "_window.py", "_special.py")
+)
 _SPECIAL = (Path(__file__).parent.parent / "_special.py").read_bytes()
 _VECTOR_IMPORT = "from symgrad.jit import _elementary as vm\n"
 _LIBM_IMPORT = "from symgrad.jit import _libm as vm\n"
