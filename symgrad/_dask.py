@@ -189,12 +189,13 @@ class DaskSource:
         the kernel as a data node, and one task per chunk reading the parameters from a key
         that each evaluation sets."""
         if id(kernel) not in self._graphs:
-            kernel_key = f"symgrad-kernel-{kernel.kind}-{self._token}"
+            name = f"{len(self._graphs)}-{self._token}"  # a kernel of the loss or of least squares
+            kernel_key = f"symgrad-kernel-{name}"
             graph = dict(self._columns)
             graph[kernel_key] = kernel
             keys = []
             for k, (a, _) in enumerate(self.bounds):
-                key = (f"symgrad-partial-{kernel.kind}-{self._token}", k)
+                key = (f"symgrad-partial-{name}", k)
                 graph[key] = (_partial, kernel_key, self._theta_key, a, *(c[k] for c in self._chunk_keys))
                 keys.append(key)
             self._graphs[id(kernel)] = (kernel, graph, keys)

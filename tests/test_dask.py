@@ -70,6 +70,34 @@ def test_local_schedulers_match_in_memory(objective, arrays, scheduler):
     _close(hess, objective.hessian(theta, *arrays))
 
 
+@pytest.mark.parametrize("scheduler", ["threads", "synchronous"])
+def test_curve_fit_on_local_schedulers(scheduler):
+    # columns, a frame, and y or sigma alone as Dask columns (each used to fail: a least-squares
+    # kernel was keyed by an attribute only the loss kernels have)
+    scipy_optimize = pytest.importorskip("scipy.optimize")
+    a, k, t = sp.symbols("a k t")
+    ts = np.linspace(0.0, 5.0, 5003)
+    ys = 2.5 * np.exp(-0.7 * ts) + 0.01 * np.sin(40 * ts)
+    ss = np.full(ts.size, 0.1)
+    popt, pcov = scipy_optimize.curve_fit(lambda q, p0, p1: p0 * np.exp(-p1 * q), ts, ys, p0=[1.0, 1.0], sigma=ss)
+    ref = sg.curve_fit(a * sp.exp(-k * t), {t: ts}, ys, sigma=ss, p0={a: 1.0, k: 1.0})
+    T, Y, S = (da.from_array(v, chunks=((1000, 2000, 2003),)) for v in (ts, ys, ss))
+    frame = dd.from_pandas(pd.DataFrame({"t": ts, "y": ys, "s": ss}), npartitions=3)
+    with dask.config.set(scheduler=scheduler):
+        fits = [
+            sg.curve_fit(a * sp.exp(-k * t), {"t": T}, Y, sigma=S, p0={a: 1.0, k: 1.0}),
+            sg.curve_fit(a * sp.exp(-k * t), frame, "y", sigma="s", p0={a: 1.0, k: 1.0}),
+            sg.curve_fit(a * sp.exp(-k * t), {t: ts}, Y, sigma=ss, p0={a: 1.0, k: 1.0}),
+            sg.curve_fit(a * sp.exp(-k * t), {t: ts}, ys, sigma=S, p0={a: 1.0, k: 1.0}),
+        ]
+    for got in fits:
+        assert got.success
+        np.testing.assert_allclose(got.x, popt, rtol=1e-7)
+        np.testing.assert_allclose(got.covariance, pcov, rtol=1e-5)
+        _close(got.x, ref.x)
+        _close(got.covariance, ref.covariance, rtol=1e-10)
+
+
 def test_cluster_matches_in_memory_and_runs_on_workers(client, objective, arrays):
     theta = [0.7, -0.2]
     cols = _dask(arrays)
