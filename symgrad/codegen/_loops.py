@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from symgrad.codegen._printer import KernelPrinter
+from symgrad.codegen._printer import KernelPrinter, float_literal
 from symgrad.codegen._source import KernelSource, _header
 
 __all__ = ["loops_source", "UNROLL", "FORWARD_UNITS", "FORWARD_TERMS", "FORWARD_FROM", "DENSE_UNITS", "DENSE_SAMPLES", "OPT_LEVEL"]
@@ -475,7 +475,7 @@ def loops_source(program, what: str, kind: str = "vg", block: int = 64) -> Kerne
         f"{name} = np.array([{', '.join(map(str, values))}], dtype=np.int64)"
         for values, name in w.tables.items()
     ] + [
-        f"{name} = np.array([{', '.join(repr(float(v)) for v in values)}])"
+        f"{name} = np.array([{', '.join(float_literal(v) for v in values)}])"
         for values, name in w.numbers.items()
     ]
     text = _header(what, True) + "".join(t + "\n" for t in tables) + ("\n\n" if tables else "")

@@ -22,11 +22,10 @@ kernel's by rounding only, at most ``(N - 1) * 2**-53 * sum_k |t_k|`` for a sum 
 from __future__ import annotations
 
 import dataclasses
-import math
 
 from symgrad.codegen._loops import _Writer
 from symgrad.codegen._source import KernelSource, _header
-from symgrad.errors import UnsupportedFunctionError
+from symgrad.codegen._printer import float_literal
 
 __all__ = ["pointwise_loops_source", "loop_width"]
 
@@ -119,28 +118,9 @@ def pointwise_loops_source(programs, names, what: str) -> KernelSource:
         f"{name} = np.array([{', '.join(map(str, values))}], dtype=np.int64)"
         for values, name in w.tables.items()
     ] + [
-        f"{name} = np.array([{', '.join(_float_text(v) for v in values)}])"
+        f"{name} = np.array([{', '.join(float_literal(v) for v in values)}])"
         for values, name in w.numbers.items()
     ]
     text = _header(what, True) + "".join(t + "\n" for t in tables) + ("\n\n" if tables else "")
     text += "\n".join(w.lines) + "\n"
     return KernelSource(what, text, ("scalar", "vector"), ("vector",), statements)
-
-
-def _float_text(number) -> str:
-    """The float64 literal of a SymPy number (a ratio of integers is rounded once).
-
-    Raises:
-        UnsupportedFunctionError: a number beyond float64, named.
-    """
-    try:
-        value = number.p / number.q if number.is_Rational else float(number)
-    except OverflowError:
-        value = math.inf
-    if not math.isfinite(value):
-        raise UnsupportedFunctionError(
-            f"the constant {number.evalf(6)} in the expression is beyond float64 (at most about "
-            f"1.8e308), which the compiled kernels compute in; rescale the expression so that "
-            f"every constant is a float64 number."
-        )
-    return repr(value)

@@ -8,7 +8,9 @@ else is refused with an error that names the SymPy class.
 
 from __future__ import annotations
 
+import builtins
 import keyword
+import math
 import re
 
 import sympy as sp
@@ -39,6 +41,28 @@ VECTOR_FUNCTIONS = {"exp": "vm.exp", "log": "vm.log", "tanh": "vm.tanh"}
 VECTOR_MATH_IMPORT = "from symgrad.jit import _elementary as vm"
 
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+#: Names the generated modules use, or may: a symbol named ``range`` or ``float`` gets ``range_``.
+_RESERVED = frozenset(dir(builtins)) | {"math", "numba", "np", "vm", "sf", "prange"}
+
+
+def float_literal(number) -> str:
+    """The float64 literal of a SymPy number (a ratio of integers rounded once).
+
+    Raises:
+        UnsupportedFunctionError: a number beyond float64 (``2**3000``, ``Float("1e400")``), named.
+    """
+    try:
+        value = number.p / number.q if number.is_Rational else float(number)
+    except OverflowError:
+        value = math.inf
+    if not math.isfinite(value):
+        raise UnsupportedFunctionError(
+            f"the constant {sp.N(number, 6)} in the expression is beyond float64 (at most about "
+            f"1.8e308), which the compiled kernels compute in; rescale the expression (other "
+            f"units, or a symbol for the constant whose value is passed in) so that every "
+            f"constant is a float64 number."
+        )
+    return repr(value)
 
 
 def python_name(name: str, taken: set) -> str:
@@ -48,7 +72,7 @@ def python_name(name: str, taken: set) -> str:
         base = re.sub(r"\W+", "_", name).strip("_") or "s"
         if not base[0].isalpha():
             base = "s_" + base
-    if keyword.iskeyword(base) or base in {"math", "numba", "np", "vm", "sf", "prange", "abs", "max", "min"} or re.match(r"^[ta]\d+$", base):
+    if keyword.iskeyword(base) or base in _RESERVED or re.match(r"^[ta]\d+$", base):
         base = base + "_"
     candidate, k = base, 1
     while candidate in taken:
@@ -120,13 +144,13 @@ class KernelPrinter(PythonCodePrinter):
     _print_Dummy = _print_Symbol
 
     def _print_Integer(self, expr):
-        return repr(float(expr.p))
+        return float_literal(expr)
 
     def _print_Rational(self, expr):
-        return repr(float(expr))
+        return float_literal(expr)
 
     def _print_Float(self, expr):
-        return repr(float(expr))
+        return float_literal(expr)
 
     def _print_Half(self, expr):
         return "0.5"

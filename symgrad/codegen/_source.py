@@ -18,7 +18,6 @@ text is plain Python, and the ``jit`` stage compiles it.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
@@ -26,7 +25,6 @@ import sympy as sp
 
 
 from symgrad.codegen._printer import SPECIAL_IMPORT, VECTOR_MATH_IMPORT, KernelPrinter, python_name
-from symgrad.errors import UnsupportedFunctionError
 
 __all__ = ["BLOCK", "SPLIT", "KernelSource", "pointwise_source", "objective_source"]
 
@@ -162,19 +160,8 @@ def _chain(expr, namer: _Namer, printer, lines: list):
 
 
 def _print(printer, expr) -> str:
-    """The printed ``expr``; a number beyond float64 is an error that names it."""
-    try:
-        return printer.doprint(expr)
-    except OverflowError:
-        for number in expr.atoms(sp.Number):
-            if not math.isfinite(float(number)):  # SymPy gives inf where int gives OverflowError
-                raise UnsupportedFunctionError(
-                    f"the constant {sp.N(number, 6)} in the expression is beyond float64 "
-                    f"(at most about 1.8e308), which the compiled kernels compute in; rescale "
-                    f"the expression (other units, or a symbol for the constant whose value "
-                    f"is passed in) so that every constant is a float64 number."
-                ) from None
-        raise
+    """The printed ``expr`` (a number beyond float64 is an error that names it: ``float_literal``)."""
+    return printer.doprint(expr)
 
 
 def _indent(lines, depth):

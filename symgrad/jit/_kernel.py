@@ -154,15 +154,7 @@ class Kernel:
             out = np.empty(self._size)
             self._fill(*floats, out)
             return out.reshape(self.shape) if self.shape else out.item(0)
-        arrays = []
-        for a, v in zip(self.args, values):
-            try:
-                arr = np.asarray(v, dtype=np.float64)
-            except (TypeError, ValueError):
-                raise InputError(
-                    f"the value for {a} is not numeric ({type(v).__name__}); give a float or an array of floats."
-                ) from None
-            arrays.append(arr)
+        arrays = [_real_array(a, v) for a, v in zip(self.args, values)]
         try:
             shape = np.broadcast_shapes(*(a.shape for a in arrays))
         except ValueError:
@@ -174,6 +166,26 @@ class Kernel:
         if size:
             self._module.vector(*flat, out)
         return out.reshape(tuple(shape) + self.shape)
+
+
+def _real_array(symbol, value) -> np.ndarray:
+    """``value`` as a float64 array, or an ``InputError`` naming ``symbol``: text, ``None`` and
+    complex numbers are refused (NumPy would read ``"2"`` as 2.0 and ``None`` as NaN)."""
+    try:
+        raw = np.asarray(value)
+        if raw.dtype.kind == "O" and all(
+            isinstance(v, numbers.Number) and not isinstance(v, numbers.Complex) or isinstance(v, numbers.Real)
+            for v in raw.flat
+        ):
+            raw = raw.astype(np.float64)
+        if raw.dtype.kind in "biuf":
+            return raw.astype(np.float64, copy=False)
+    except (TypeError, ValueError):
+        pass
+    raise InputError(
+        f"the value for {symbol} is not numeric ({type(value).__name__}): give a real number "
+        "or an array of real numbers (text, None and complex numbers are refused)."
+    )
 
 
 def compile(expr, args, *, options: JitOptions = DEFAULT_OPTIONS) -> Kernel:

@@ -90,3 +90,26 @@ def test_wrong_number_of_values_and_bad_shapes():
         k(np.ones(3), np.ones(4))
     with pytest.raises(ValueError, match="not numeric"):
         k(np.array(["a"]), 1.0)
+
+
+def test_symbols_named_like_builtins_compile_for_scalars_and_arrays():
+    names = sp.symbols("range float len min sum int abs print object type")
+    k = sg.compile(sp.Add(*[(i + 1) * s for i, s in enumerate(names)]), list(names))
+    assert k(*[1.0] * 10) == 55.0
+    assert k(*[np.ones(3)] * 10).tolist() == [55.0] * 3
+
+
+@pytest.mark.parametrize("bad", [None, "2", 1j, [1.0, "a"], np.array(["1"])])
+def test_text_none_and_complex_values_are_refused(bad):
+    x = sp.Symbol("x")
+    with pytest.raises(ValueError, match="not numeric"):
+        sg.compile(x + 1, [x])(bad)
+
+
+@pytest.mark.parametrize("constant", [sp.Float("1e400"), sp.Integer(2) ** 3000, sp.Rational(10**400, 3)])
+def test_constants_beyond_float64_are_named(constant):
+    from symgrad.errors import UnsupportedFunctionError
+
+    x = sp.Symbol("x")
+    with pytest.raises(UnsupportedFunctionError, match="beyond float64"):
+        sg.compile(constant * x, [x])(1.0)
