@@ -258,7 +258,7 @@ class _Rewrites:
     __slots__ = ("default", "ite", "exp_of")
 
     def __init__(self):
-        self.default: dict = {}  # Heaviside(z) and Heaviside(z, 1/2) -> Heaviside(z, 0)
+        self.default: dict = {}  # Heaviside(z) and Heaviside(z, 1/2) -> Heaviside(z, 0); relu-like Piecewise -> Max
         self.ite = False         # an ITE to write with And/Or/Not
         self.exp_of = False      # exp(u)**e or log(exp(u)) to fold
 
@@ -267,6 +267,10 @@ class _Rewrites:
         args = node.args
         if isinstance(node, sp.Heaviside) and (len(args) == 1 or args[1] == sp.S.Half):
             self.default[node] = sp.Heaviside(args[0], 0)
+        elif isinstance(node, sp.Piecewise):
+            extremum = _piecewise_extremum(node)
+            if extremum is not None:
+                self.default[node] = extremum
         self.ite = self.ite or isinstance(node, ITE)
         self.exp_of = self.exp_of or _exp_inverse(node)
 
@@ -276,6 +280,34 @@ class _Rewrites:
         if self.exp_of:
             expr = _exp_folded(expr)
         return expr.replace(lambda e: isinstance(e, ITE), _ite_as_and_or) if self.ite else expr
+
+
+_ABOVE = (sp.StrictGreaterThan, sp.GreaterThan)
+_BELOW = (sp.StrictLessThan, sp.LessThan)
+
+
+def _piecewise_extremum(node):
+    """``Piecewise((a, a >= b), (b, True))`` as ``Max(a, b)`` (``Min`` for ``<=``), or None.
+
+    Only where one of ``a``, ``b`` is a number and the branch taken at the tie ``a = b``
+    is the other: ``Piecewise((z, z >= 0), (0, True))`` and ``Piecewise((0, z < 0), (z,
+    True))`` are relu, whose slope at 0 is then that of ``Max(0, z)``, 0, as for every
+    other spelling of relu (the derivative of a ``Piecewise`` is otherwise that of the
+    branch taken, which would give them slope 1). The value is the same everywhere.
+    """
+    if len(node.args) != 2 or node.args[1].cond is not sp.true:
+        return None
+    (a, condition), (b, _) = node.args
+    if not isinstance(condition, _ABOVE + _BELOW) or not (a.is_number or b.is_number) or a.is_number == b.is_number:
+        return None
+    taken_at_tie = a if isinstance(condition, (sp.GreaterThan, sp.LessThan)) else b
+    if taken_at_tie.is_number:
+        return None  # the number's branch at the tie: already slope 0 there
+    above = condition.lhs - condition.rhs if isinstance(condition, _ABOVE) else condition.rhs - condition.lhs
+    ratio = sp.cancel((a - b) / above)  # a is taken where above > 0 (SymPy writes 2*z >= 0 as z >= 0)
+    if not ratio.is_number or not ratio.is_extended_real or ratio == 0:
+        return None
+    return sp.Max(a, b) if ratio > 0 else sp.Min(a, b)
 
 
 def _exp_inverse(node) -> bool:

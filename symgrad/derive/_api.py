@@ -113,10 +113,10 @@ def gradient(expr, wrt) -> sp.Matrix:
     if summed is None:
         summed = _nested_sums(expr, wrt)
     if summed is not None:
-        return sp.Matrix(summed)
+        return sp.Matrix(len(summed), 1, list(summed))
     program = derive([expr], wrt)
     values = program.expand()
-    return sp.Matrix(values[1:])
+    return sp.Matrix(len(values) - 1, 1, values[1:])  # (0, 1) for no symbols, as the contract's (n, 1)
 
 
 def jacobian(exprs, wrt) -> sp.Matrix:

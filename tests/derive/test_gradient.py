@@ -101,8 +101,31 @@ RELU_FORMS = [
     sp.Max(0, z),
     sp.Max(z, 0),
     sp.Piecewise((z, z > 0), (0, True)),
+    sp.Piecewise((z, z >= 0), (0, True)),
+    sp.Piecewise((0, z < 0), (z, True)),
+    sp.Piecewise((0, z <= 0), (z, True)),
+    sp.Piecewise((z, 0 <= z), (0, True)),
     z * sp.Heaviside(z),
 ]
+
+
+@pytest.mark.parametrize("relu", RELU_FORMS, ids=str)
+def test_every_relu_form_has_slope_zero_at_zero_in_kernels_objectives_and_autograd(relu):
+    from symgrad import autograd as ag
+
+    slope = sg.compile(sg.gradient(relu, [z]), [z])
+    assert slope(0.0).tolist() == [0.0] and slope(2.0).tolist() == [1.0] and slope(-2.0).tolist() == [0.0]
+    assert ag.grad(relu, [z], [0.0]).tolist() == [0.0]
+    w = sp.Symbol("w")
+    for engine in ("scalar", "loops"):
+        obj = sg.Objective(relu.subs(z, w * z), [w], [z], engine=engine)
+        assert obj.grad([0.0], np.array([1.0, 2.0])).tolist() == [0.0]  # w*z = 0 at w = 0: the kink
+        assert obj.grad([1.0], np.array([1.0, 2.0])).tolist() == [1.5]  # mean of z where w*z > 0
+
+
+def test_a_clamp_written_as_piecewise_follows_min_at_its_corner():
+    clamp = sp.Piecewise((z, z <= 1), (1, True))  # Min(z, 1): slope 0 at the corner, as for Min
+    assert [float(sg.gradient(clamp, [z])[0].subs(z, v)) for v in (0.5, 1, 2)] == [1.0, 0.0, 0.0]
 
 
 @pytest.mark.parametrize("relu", RELU_FORMS, ids=str)
@@ -111,6 +134,11 @@ def test_every_relu_form_has_derivative_zero_at_zero(relu):
     assert d.subs(z, 0) == 0
     assert d.subs(z, 2) == 1
     assert d.subs(z, -2) == 0
+
+
+def test_gradient_with_respect_to_no_symbols_is_zero_by_one():
+    assert sg.gradient(x**2, []).shape == (0, 1)
+    assert sg.jacobian([x, x**2], []).shape == (2, 0)
 
 
 def test_abs_sign_heaviside_conventions():
