@@ -174,12 +174,36 @@ _NOT_REAL = (sp.I, sp.zoo, sp.nan, sp.oo, -sp.oo)
 def _check_real(value, text: str) -> None:
     """Refuse a value holding ``I``, ``zoo``, ``nan`` or an infinity (``sqrt(-1)``, ``log(0)``)."""
     bad = next((atom for atom in _NOT_REAL if value.has(atom)), None)
+    if bad is None:  # a root of a negative number, (-8)**(1/3), is complex in SymPy as in Python
+        bad = next((p for p in value.atoms(sp.Pow) if not p.free_symbols and p.is_extended_real is False), None)
+        if bad is not None:
+            raise ParseError(
+                f"{text.strip()[:60]!r} holds the complex number {bad} (a root of a negative number "
+                "is complex, as in Python); symgrad works with real numbers: write a real odd root "
+                "of a negative number as minus the root of its absolute value, -(8**(1/3))."
+            )
     if bad is not None:
         what = "a complex number" if bad is sp.I else "an infinite or undefined value"
         raise ParseError(
             f"{text.strip()[:60]!r} holds {what} ({bad}), as sqrt(-1) or log(0) give; "
             "symgrad works with real, finite numbers."
         )
+
+
+def _heaviside(z, h0=None) -> sp.Expr:
+    """``Heaviside`` with symgrad's ``H(0) = 0`` for one argument, and a written ``h0`` kept.
+
+    SymPy's one-argument ``Heaviside(z)`` is ``Heaviside(z, 1/2)``: its value at a number
+    ``0`` is 1/2, and an explicit second argument 1/2 cannot be told from no second
+    argument. So a constant argument is evaluated with ``H(0) = 0``, and an explicit
+    exact ``h0`` of 1/2 is kept as the float 0.5 (the same number, but a second argument
+    every stage of symgrad then honours).
+    """
+    if h0 is None:
+        return sp.Heaviside(z, 0) if z.is_number else sp.Heaviside(z)
+    if h0 == sp.S.Half:
+        h0 = sp.Float(0.5)
+    return sp.Heaviside(z, h0)
 
 
 def _check_size(text: str) -> None:
@@ -334,6 +358,8 @@ class _Reader:
                     "expression (SymPy compares them pairwise)."
                 )
         args = [self.expr(arg) for arg in node.args]
+        if function is sp.Heaviside:
+            return _heaviside(*args)
         return function(*args)
 
     def piece(self, node: ast.AST) -> tuple:

@@ -321,3 +321,29 @@ def test_round_trip_through_str(e):
 def test_decimal_literals_read_as_their_float64_value(mantissa, places):
     text = f"{mantissa / 10**places:.{places}f}"
     assert parse(text) == sp.Float(float(text))
+
+
+@pytest.mark.parametrize("text", ["(-8)**(1/3)*x", "(-2)**(1/2) + x", "x + (-1)**(2/3)"])
+def test_roots_of_negative_numbers_are_complex_and_refused(text):
+    with pytest.raises(ParseError, match="complex"):
+        parse(text)
+
+
+def test_real_powers_of_numbers_are_kept():
+    assert parse("(-8)**2*x") == 64 * x
+    assert parse("(-2)**(-3)") == sp.Rational(-1, 8)
+    assert parse("2**(1/3)") == sp.Integer(2) ** sp.Rational(1, 3)
+
+
+def test_heaviside_of_a_number_is_zero_at_zero_and_an_explicit_half_is_kept():
+    assert parse("Heaviside(0)") == 0
+    assert parse("Heaviside(2 - 2)") == 0
+    assert parse("Heaviside(3)") == 1 and parse("Heaviside(-1)") == 0
+    assert parse("Heaviside(0, 1)") == 1
+    assert parse("Heaviside(x)") == sp.Heaviside(x)
+    half = parse("Heaviside(x, 1/2)")  # SymPy cannot tell Heaviside(x, 1/2) from Heaviside(x)
+    assert half.args[1] == 0.5 and half.args[1].is_Float
+    import symgrad as sg
+
+    assert sg.compile(half, [x])(0.0) == 0.5
+    assert sg.compile(parse("Heaviside(x)"), [x])(0.0) == 0.0
