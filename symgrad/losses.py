@@ -51,9 +51,12 @@ def mse(pred, target) -> sp.Expr:
 def binary_cross_entropy(prob, target) -> sp.Expr:
     """Binary cross-entropy of a predicted probability.
 
-    ``p``: ``prob`` (in (0, 1)), ``t``: ``target`` (in [0, 1]).
-    ``bce = -(t log p + (1 - t) log(1 - p))``. When ``p`` comes from a sigmoid, prefer
-    :func:`binary_cross_entropy_with_logits`, which does not lose precision near 0 and 1.
+    ``p``: ``prob`` (in [0, 1]), ``t``: ``target`` (in [0, 1]).
+    ``bce = -(t log p + (1 - t) log(1 - p))``, a term of weight 0 taken as 0 (``0 log 0 = 0``,
+    as ``scipy.special.xlogy`` and PyTorch take it): a sure and right prediction, ``p = 1``
+    for ``t = 1`` or ``p = 0`` for ``t = 0``, has loss 0, not NaN. When ``p`` comes from a
+    sigmoid, prefer :func:`binary_cross_entropy_with_logits`, which does not lose precision
+    near 0 and 1 (a sigmoid rounded to 1.0 for a target of 0 gives an infinite loss here).
 
     Example:
         >>> import sympy as sp
@@ -62,7 +65,15 @@ def binary_cross_entropy(prob, target) -> sp.Expr:
         -log(p)
     """
     p, t = _term(prob, "prob"), _term(target, "target")
-    return -(t * sp.log(p) + (1 - t) * sp.log(1 - p))
+    return -(_xlog(t, p) + _xlog(1 - t, 1 - p))
+
+
+def _xlog(w, u) -> sp.Expr:
+    """``w log u``, 0 where the weight ``w`` is 0 (SymPy already drops a term whose weight is the number 0)."""
+    term = w * sp.log(u)
+    if w.is_number:
+        return term
+    return sp.Piecewise((sp.S.Zero, sp.Eq(w, 0)), (term, True))
 
 
 def binary_cross_entropy_with_logits(logit, target) -> sp.Expr:

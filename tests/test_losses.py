@@ -119,3 +119,15 @@ def test_softplus_derivatives_at_zero_and_far_out():
     assert np.allclose(k(0.0), [math.log(2), 0.5, 0.25], rtol=1e-15, atol=0)
     assert np.array_equal(k(800.0), [800.0, 1.0, 0.0])
     assert np.array_equal(k(-800.0), [0.0, 0.0, 0.0])
+
+
+def test_binary_cross_entropy_of_sure_right_predictions_is_zero():
+    # 0 log 0 = 0 (scipy.special.xlogy): p = 1 for t = 1 and p = 0 for t = 0 cost nothing
+    obj = sg.Objective(losses.binary_cross_entropy(p, t), [p], [t])
+    assert obj.value([1.0], np.array([1.0])) == 0.0
+    assert obj.value([0.0], np.array([0.0])) == 0.0
+    assert obj.grad([1.0], np.array([1.0])).tolist() == [-1.0]  # d(-log p)/dp at p = 1
+    value, grad = obj.value_and_grad([0.3], np.array([0.25]))
+    assert value == pytest.approx(-(0.25 * math.log(0.3) + 0.75 * math.log(0.7)), rel=1e-15)
+    assert grad[0] == pytest.approx(-0.25 / 0.3 + 0.75 / 0.7, rel=1e-14)
+    assert losses.binary_cross_entropy(p, 1) == -sp.log(p)
