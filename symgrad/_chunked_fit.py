@@ -144,16 +144,27 @@ class ChunkedFit:
         self.n_samples = int(sum(b - a for a, b in self.source.bounds))
         yfull = np.concatenate([c[-len(data)] for c in map(self.source.chunk, range(len(self.source.bounds)))])
         self.y = yfull
+        # no sigma: none kept (a column of ones would be N more floats in memory)
         self.sigma = (np.full(self.n_samples, float(sigma)) if isinstance(sigma, (int, float)) else
-                      np.ones(self.n_samples) if sigma is None else
+                      None if sigma is None else
                       np.concatenate([self.source.chunk(k)[-1] for k in range(len(self.source.bounds))]))
+        if self.sigma is not None and not isinstance(sigma, (int, float)):
+            self._check_sigma(self.sigma)
         from symgrad.optimize._fit_inputs import Dataset, FitSpec
 
-        full = Dataset(ds.model, ds.data_symbols, tuple(columns), self.y, None if sigma is None else self.sigma)
+        full = Dataset(ds.model, ds.data_symbols, tuple(columns), self.y, self.sigma)
         self.spec = FitSpec((full,), head_spec.params, head_spec.p0, head_spec.lower, head_spec.upper,
                             head_spec.fixed, False)
         self._head = None
         self._modes = {"factor": self.kernel}
+
+    @staticmethod
+    def _check_sigma(sigma: np.ndarray) -> None:
+        """Every chunk's sigma > 0 (a NaN is named by the chunk's own check when it is evaluated)."""
+        bad = np.flatnonzero(sigma <= 0)
+        if bad.size:
+            i = int(bad[0])
+            raise InputError(f"sigma must be > 0 everywhere; it is {float(sigma[i])!r} at row {i}")
 
     def _partials(self, mode: str, theta) -> list:
         if mode not in self._modes:

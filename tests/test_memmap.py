@@ -192,3 +192,13 @@ def test_mapping_per_slice_gives_the_in_memory_blocks(objective, arrays, maps, m
     np.save(tmp_path / "bad.npy", bad)
     with pytest.raises(InputError, match=r"data column x holds -inf at row 15001"):
         objective.value(theta, np.load(tmp_path / "bad.npy", mmap_mode="r"), maps[1])
+
+
+def test_curve_fit_refuses_a_negative_sigma_anywhere(arrays, tmp_path, small_chunks):
+    a, c = sp.symbols("a c")
+    sigma = np.full(N, 0.3)
+    sigma[N - 7] = -0.3  # far past the rows the fit's set-up reads first
+    np.save(tmp_path / "s.npy", sigma)
+    with pytest.raises(InputError, match=f"sigma must be > 0 everywhere; it is -0.3 at row {N - 7}"):
+        sg.curve_fit(a * x + c, {x: arrays[0]}, arrays[1], sigma=np.load(tmp_path / "s.npy", mmap_mode="r"),
+                     p0={a: 1.0, c: 0.0})
