@@ -217,7 +217,8 @@ def _parse(text: str, what: str = "EXPR") -> sp.Expr:
         try:
             expr = sg.parse(text)
         except ValueError as exc:
-            raise CommandError(f"cannot read {what} {text!r}: {exc}") from None
+            shown = text if len(text) <= 80 else f"{text[:60]}... ({len(text):,} characters)"
+            raise CommandError(f"cannot read {what} {shown!r}: {exc}") from None
     for warning in caught:
         if issubclass(warning.category, SymgradWarning):
             print(f"symgrad: warning: {warning.message}", file=sys.stderr)

@@ -126,6 +126,7 @@ def test_fit_recovers_an_exact_line(capsys, houses):
 BAD_INPUT = [
     (["grad", "x^2+"], r"cannot read EXPR"),
     (["grad", "__import__('os')"], r"cannot read EXPR"),
+    (["grad", "x" * 20000], r"^symgrad: error: cannot read EXPR 'x{60}\.\.\. \(20,000 characters\)': .{0,100}$"),
     (["grad", "zeta(x)"], r"zeta"),
     (["grad", "x", "--wrt", "1x"], r"not a symbol name"),
     (["grad", "x", "--bogus"], r"unrecognized arguments"),
