@@ -71,10 +71,10 @@ def _forward(w: _Writer, families, depth: int) -> None:
 
 
 def _arrays(w: _Writer, families, n_args: int, block: int, depth: int) -> None:
-    w.emit(depth, f"_X = np.empty(({max(n_args, 1)}, {block}))")
-    w.emit(depth, f"_q = np.empty({block})")
+    w.emit(depth, f"_X = vm.empty2({max(n_args, 1)}, {block})")
+    w.emit(depth, f"_q = vm.empty1({block})")
     for number, f in enumerate(families):
-        w.emit(depth, f"_v{number} = np.empty(({f.size}, {block}))")
+        w.emit(depth, f"_v{number} = vm.empty2({f.size}, {block})")
 
 
 def pointwise_loops_source(programs, names, what: str) -> KernelSource:
@@ -105,7 +105,7 @@ def pointwise_loops_source(programs, names, what: str) -> KernelSource:
     _arrays(w, families, n_args, block, 1)
     e(1, "_n = _out.shape[0]")
     e(1, f"for _start in range(0, _n, {block}):")
-    e(2, f"_nb = min({block}, _n - _start)")
+    e(2, f"_nb = _n - _start if _n - _start < {block} else {block}")
     for j, array in enumerate(arrays):
         e(2, f"for _s in range(_nb):")
         e(3, f"_X[{j}, _s] = {array}[_start + _s]")

@@ -55,7 +55,9 @@ import numpy as np
 
 '''
 #: The loop over the samples of block ``_b``.
-_BLOCK_SAMPLES = f"for _i in range(_b * {RESIDUAL_BLOCK}, min(_b * {RESIDUAL_BLOCK} + {RESIDUAL_BLOCK}, _n)):"
+# (no min(): Numba compiles its min again in every process that compiles a kernel calling it)
+_BLOCK_SAMPLES = (f"for _i in range(_b * {RESIDUAL_BLOCK}, _b * {RESIDUAL_BLOCK} + {RESIDUAL_BLOCK} "
+                  f"if _b * {RESIDUAL_BLOCK} + {RESIDUAL_BLOCK} < _n else _n):")
 _TRIANGULARISE = "from symgrad._ls_blocks import triangularise as _triangularise\n\n"
 
 
@@ -142,7 +144,7 @@ def _qr_loop(load, body, results, n) -> list:
     lines = [f"    _a = np.empty(({p}, {RESIDUAL_BLOCK}))",
              "    for _b in range(_b0, _b1):",
              f"        _start = _b * {RESIDUAL_BLOCK}",
-             f"        _k = min({RESIDUAL_BLOCK}, _n - _start)",
+             f"        _k = _n - _start if _n - _start < {RESIDUAL_BLOCK} else {RESIDUAL_BLOCK}",
              "        _s = 0.0",
              "        for _l in range(_k):",
              "            _i = _start + _l"]
@@ -151,7 +153,7 @@ def _qr_loop(load, body, results, n) -> list:
     return lines + ["            if _hr:", f"                _rout[_i] = _q{n}",
                     f"            _s += _q{n} * _q{n}",
                     f"        _triangularise(_a, _k, {p})",
-                    f"        for _u in range(min(_k, {p})):",
+                    f"        for _u in range(_k if _k < {p} else {p}):",
                     f"            for _c in range(_u, {p}):",
                     f"                _out[_b, _u * {p} + _c] = _a[_c, _u]",
                     f"        _out[_b, {p * p}] = _s", "", ""]

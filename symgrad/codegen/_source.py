@@ -265,7 +265,7 @@ def objective_source(
     head = [
         f"def {kind}_block(_theta, _cols, _idx, _b, _n, _out):",
         f"    _start = _b * {BLOCK}",
-        f"    _stop = min(_start + {BLOCK}, _n)",
+        f"    _stop = _start + {BLOCK} if _start + {BLOCK} < _n else _n",
         "    _by_index = _idx.shape[0] > 0",
     ]
     loop = ["    for _j in range(_start, _stop):", "        _i = _idx[_j] if _by_index else _j"]
@@ -342,9 +342,9 @@ def _vector_loop(body, results, names, source) -> list:
     def column(j):
         return f"{source[j][:-2]}]" if source[j].endswith(", ") else source[j]
 
-    lines = [f"    _x = np.empty(({d}, {size}))"]
+    lines = [f"    _x = vm.empty2({d}, {size})"]
     lines += [f"    {a} = 0.0" for a in accs] + ["    _chk = 0.0"]
-    lines += [f"    for _q in range(_start, _stop, {size}):", f"        _m = min({size}, _stop - _q)"]
+    lines += [f"    for _q in range(_start, _stop, {size}):", f"        _m = _stop - _q if _stop - _q < {size} else {size}"]
     lines += ["        if _by_index:", "            for _l in range(_m):", "                _i = _idx[_q + _l]"]
     lines += [f"                _x[{j}, _l] = {read(j, '_i')}" for j in range(d)]
     lines += [f"            _a{j} = _x[{j}]" for j in range(d)]
