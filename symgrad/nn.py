@@ -66,6 +66,13 @@ def relu(z) -> sp.Expr:
 def sigmoid(z) -> sp.Expr:
     """Logistic sigmoid, ``sigma(z) = 1 / (1 + exp(-z))``.
 
+    Written as the textbook writes it, so that its derivative reads
+    ``exp(-z) / (1 + exp(-z))**2``. In float64 that quotient is ``inf / inf`` below
+    ``z = -709``, where ``exp(-z)`` overflows: a gradient there is NaN (the true
+    value is below 1e-308). A unit driven that far is saturated; for a probability
+    fed to a loss use :func:`symgrad.losses.binary_cross_entropy_with_logits` on ``z``,
+    which is finite for every finite ``z``.
+
     Example:
         >>> import sympy as sp
         >>> sigmoid(sp.Symbol("z"))
