@@ -103,6 +103,13 @@ def _acosh_domain(u):
            [(u == 1, "its derivative 1/sqrt(u² - 1) is infinite at u = 1")]
 
 
+def _tanh_slope(g, ans, a):
+    """``g * sech(a)**2`` as ``4 e / (1 + e)**2``, ``e = exp(-2|a|)``: ``1 - tanh(a)**2`` cancels
+    (1e-8 relative at ``a = 10``, 0 from 19 on, where the slope is 1.7e-17), this keeps the digits."""
+    e = np.exp(-2.0 * np.abs(a))
+    return g * (4.0 * e / ((1.0 + e) * (1.0 + e)))
+
+
 def _atanh_domain(u):
     return [(np.abs(u) > 1, "atanh needs an argument in (-1, 1)"),
             (np.abs(u) == 1, "atanh needs an argument in (-1, 1) (atanh ±1 = ±infinity)")], []
@@ -211,7 +218,7 @@ _ROWS = (
          "hyperbolic rule", "d sinh(u)/du = cosh(u)", "exponential"),
     _row(sp.cosh, "math.cosh({0})", np.cosh, (lambda g, ans, a: g * np.sinh(a),),
          "hyperbolic rule", "d cosh(u)/du = sinh(u)", "exponential"),
-    _row(sp.tanh, "math.tanh({0})", np.tanh, (lambda g, ans, a: g * (1.0 - ans * ans),),
+    _row(sp.tanh, "math.tanh({0})", np.tanh, (_tanh_slope,),
          "hyperbolic rule", "d tanh(u)/du = 1 - tanh(u)^2", "exponential"),
     _row(sp.asinh, "math.asinh({0})", np.arcsinh, (lambda g, ans, a: g / np.sqrt(a * a + 1.0),),
          "inverse hyperbolic rule", "d asinh(u)/du = 1/sqrt(u^2 + 1)", "logarithmic"),

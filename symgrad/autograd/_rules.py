@@ -93,14 +93,32 @@ class _EveryArgument:
 
 
 def _pow_base(g, ans, a, b):
-    return g * b * a ** (b - 1.0)
+    # d(a**b)/da = b * a**(b - 1), and 0 where b == 0: a**0 = 1 is flat in a, also at
+    # a = 0, where b * a**(b - 1) would be 0 * inf (as PyTorch does)
+    flat = b == 0
+    return g * np.where(flat, 0.0, b * a ** np.where(flat, 1.0, b - 1.0))
 
 
 def _pow_exponent(g, ans, a, b):
-    # d(a**b)/db = a**b * log(a); where a == 0 the value a**b is flat in b (b > 0).
+    # d(a**b)/db = a**b * log(a); where a == 0 and b >= 0 the value a**b is flat in b (0, or
+    # 1 at b = 0); for b < 0 it is inf * log(0) = -inf (as PyTorch does)
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_a = np.log(np.where(a == 0, 1.0, a))
-    return g * ans * log_a
+        return g * np.where((a == 0) & (b >= 0), 0.0, ans * np.log(a))
+
+
+def _sigmoid(a):
+    """``σ(a) = 1/(1 + exp(-a))``, as ``1/(1 + e)`` for ``a >= 0`` and ``e/(1 + e)`` for
+    ``a < 0``, with ``e = exp(-|a|)`` in (0, 1]: no overflow, and no cancellation (the form
+    ``(tanh(a/2) + 1)/2`` cancels for negative ``a``: 4 digits lost at -30, all below -37)."""
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1.0, e) / (1.0 + e)
+
+
+def _sigmoid_vjp(g, ans, a):
+    # σ'(a) = σ(a)·σ(-a) = e/(1 + e)^2 with e = exp(-|a|), even in a: accurate on both
+    # tails, where σ·(1 - σ) rounds 1 - σ to 0 for a > 37; it underflows to 0 past a ≈ 745
+    e = np.exp(-np.abs(a))
+    return g * (e / ((1.0 + e) * (1.0 + e)))
 
 
 def _sum_vjp(g, ans, a, axis=None):
@@ -131,7 +149,7 @@ FORWARD = {
     "sign": np.sign,
     "heaviside": _heaviside,
     "relu": lambda a: np.maximum(a, 0.0),
-    "sigmoid": lambda a: 0.5 * (np.tanh(0.5 * a) + 1.0),
+    "sigmoid": _sigmoid,
     "maximum": np.maximum,
     "minimum": np.minimum,
     "maximum_step": np.maximum,
@@ -158,7 +176,7 @@ VJP_RULES = {
     "sign": (_zero,),
     "heaviside": (_zero,),
     "relu": (lambda g, ans, a: g * (a > 0),),
-    "sigmoid": (lambda g, ans, a: g * ans * (1.0 - ans),),
+    "sigmoid": (_sigmoid_vjp,),
     # at a tie each side gets half (the mean of the two slopes), except against a
     # number (the _step forms, relu's rule): the number takes it all
     "maximum": (lambda g, ans, a, b: g * _share(a, b), lambda g, ans, a, b: g * _share(b, a)),

@@ -101,7 +101,7 @@ class _Tape:
     def _piecewise(self, e):
         # Where every sample picks the same branch (always so at a single point), only
         # that branch goes on the tape, so the others cannot leak NaN into the gradient.
-        undecided = []
+        undecided, covered = [], np.False_
         for branch, cond in e.args:
             c = self.condition(cond)
             if not np.any(c):
@@ -109,22 +109,32 @@ class _Tape:
             if np.all(c) and not undecided:
                 return self.tensor(branch)
             undecided.append((branch, cond))
+            covered = covered | c
             if np.all(c):
                 break  # later branches are never selected
         if not undecided:
-            return Tensor(np.nan)
+            return self._undefined(e)
         # Samples split between branches: every branch is evaluated on every sample and
         # `where` keeps the selected values (a branch undefined on the samples it does not
         # select can still give NaN through 0·∞ in backward, as in any reverse mode).
-        out = None
+        # Samples that no condition selects are NaN, with a NaN gradient; where every
+        # sample is selected, the last branch holds wherever the others do not.
+        out = None if np.all(covered) else self._undefined(e)
         for branch, cond in reversed(undecided):
             value = self.tensor(branch)
-            if out is None:
-                out = value  # the last branch (its condition is True after canonical form)
-                if cond != sp.true:
-                    out = where(self.condition(cond), value, np.nan)
-                continue
-            out = where(self.condition(cond), value, out)
+            out = value if out is None else where(self.condition(cond), value, out)
+        return out
+
+    def _undefined(self, e) -> Tensor:
+        """NaN, the value of ``e`` outside all of its conditions, as a function of the
+        parameters ``e`` depends on (in a branch or a condition): its gradient in them is
+        NaN too, as the symbolic derivative ``Piecewise((f', c))`` is there, and 0 in the
+        others."""
+        out = Tensor(np.nan)
+        for s in sorted(e.free_symbols, key=str):
+            t = self.memo.get(s)
+            if t is not None and t.requires_grad:
+                out = out + t * np.nan
         return out
 
     def condition(self, c) -> np.ndarray:
