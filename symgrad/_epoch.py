@@ -19,15 +19,17 @@ Python loop; only the threads differ (the epoch runs on the calling thread: a
 mini-batch of a few hundred samples is too small to share).
 
 The call stops before a batch that needs the Python loop's judgement (a loss that
-is not finite or that grew past the divergence limit, data sums that overflowed)
-and says where; ``fit`` goes on from there in Python, so every message is the
-Python loop's.
+is not finite, data sums that overflowed) and says where; ``fit`` goes on from there
+in Python, so every message is the Python loop's. It also hands back the parameters
+before its last update (the last ones whose batch loss was finite), so that a run
+that diverges next ends where the Python loop's does.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -35,15 +37,44 @@ from symgrad.jit._lazy import resolve_globals
 from symgrad._data import Data
 from symgrad.optimize._plan import apply_plan, plan
 
-__all__ = ["CompiledEpoch", "compiled_epoch"]
+__all__ = ["CompiledEpoch", "EpochRun", "compiled_epoch"]
 
 #: How ``CompiledEpoch.run`` ended: the whole epoch ran; stopped before batch k;
 #: the update of batch k made a parameter infinite or NaN.
 DONE, HANDED_BACK, NOT_FINITE = 0, 1, 2
 
-def _epoch(kernel, theta, cols, order, batch, block, ops, constants, slots, scalars, state, limit, out, g,
-           x_new):  # pragma: no cover - compiled
-    """Run the updates of one epoch; return ``(batches done, status)`` (see ``CompiledEpoch.run``)."""
+
+class EpochRun(NamedTuple):
+    """What one call of :meth:`CompiledEpoch.run` did.
+
+    Attributes:
+        x: the parameters after the ``done`` updates.
+        state: the optimizer state after them (and after the overflowing update, for ``NOT_FINITE``).
+        done: batches whose update is in ``x``.
+        status: ``DONE``, ``HANDED_BACK`` (batch ``done`` is left to the Python loop: its
+            loss, or its data sums, are not finite) or ``NOT_FINITE`` (the update of batch
+            ``done`` made the parameters non-finite; ``x`` is before it).
+        bad: for ``NOT_FINITE``, those non-finite parameters, else ``None``.
+        before: the parameters before the last update in ``x`` (their batch loss was
+            finite); ``None`` when no update ran, and for ``NOT_FINITE``, where ``x``
+            itself is the last point with a finite batch loss.
+    """
+
+    x: np.ndarray
+    state: object
+    done: int
+    status: int
+    bad: np.ndarray | None
+    before: np.ndarray | None
+
+
+def _epoch(kernel, theta, cols, order, batch, block, ops, constants, slots, scalars, state, out, g,
+           x_new, x_before):  # pragma: no cover - compiled
+    """Run the updates of one epoch; return ``(batches done, status)`` (see ``CompiledEpoch.run``).
+
+    ``x_new`` ends as the parameters of an update that overflowed (``NOT_FINITE``), and
+    ``x_before`` as the parameters before the last update that was kept.
+    """
     n_samples = order.shape[0]
     n = theta.shape[0]
     width = n + 2
@@ -60,7 +91,7 @@ def _epoch(kernel, theta, cols, order, batch, block, ops, constants, slots, scal
                 total += out[b, j]
             sums[j] = total
         loss = sums[0] / m
-        if not (math.isfinite(loss) and math.isfinite(sums[width - 1])) or loss > limit:
+        if not (math.isfinite(loss) and math.isfinite(sums[width - 1])):
             return k, HANDED_BACK
         for i in range(n):
             g[i] = sums[i + 1] / m
@@ -72,6 +103,7 @@ def _epoch(kernel, theta, cols, order, batch, block, ops, constants, slots, scal
         if not finite:
             return k, NOT_FINITE
         for i in range(n):
+            x_before[i] = theta[i]
             theta[i] = x_new[i]
     return scalars.shape[0], DONE
 
@@ -95,7 +127,7 @@ def _driver(layout: str):
     cols = f8[::1, :] if layout == "F" else f8[:, ::1]
     kernel = types.FunctionType(types.none(f8[::1], cols, i8[::1], i8, f8[:, ::1], i8, i8))
     signature = types.UniTuple(i8, 2)(kernel, f8[::1], cols, i8[::1], i8, i8, i8[::1], f8[:, ::1],
-                                      i8[:, ::1], f8[:, ::1], f8[:, ::1], f8, f8[:, ::1], f8[::1], f8[::1])
+                                      i8[:, ::1], f8[:, ::1], f8[:, ::1], f8[:, ::1], f8[::1], f8[::1], f8[::1])
     try:
         return numba.njit(signature, cache=True)(_epoch)
     except RuntimeError as exc:  # a read-only install and home: compiled in memory
@@ -143,17 +175,16 @@ class CompiledEpoch:
         self.out = np.empty((-(-self.batch // self.block), n + 2))
         self.g = np.empty(n)
         self.x_new = np.empty(n)
+        self.x_before = np.empty(n)
 
     def __repr__(self) -> str:
         return f"CompiledEpoch(batch={self.batch}, ops={self.plan.ops.tolist()})"
 
-    def run(self, x: np.ndarray, state, order: np.ndarray, limit: float):
-        """One epoch over ``order`` from ``x``: ``(x, state, done, status, bad)``.
+    def run(self, x: np.ndarray, state, order: np.ndarray) -> EpochRun:
+        """One epoch over ``order`` from ``x`` (not modified): an :class:`EpochRun`.
 
-        ``done`` batches ran (their updates are in ``x`` and ``state``); ``status`` is
-        ``DONE``, ``HANDED_BACK`` (batch ``done`` is left to the Python loop: its loss is
-        not finite or above ``limit``) or ``NOT_FINITE`` (the update of batch ``done``
-        made the parameters ``bad`` non-finite; ``x`` is before it, ``state`` after it).
+        A finite batch loss never stops the call, however large: only a loss or data
+        sums that are not finite (handed back) or parameters that overflow do.
         """
         steps = -(-order.shape[0] // self.batch)
         theta = np.array(x, dtype=np.float64)
@@ -161,7 +192,8 @@ class CompiledEpoch:
         scalars = self.plan.scalars(state, steps)
         p = self.plan
         done, status = self.epoch(self.kernel, theta, self.cols, order, self.batch, self.block, p.ops, p.constants,
-                                         p.slots, scalars, matrix, float(limit), self.out, self.g, self.x_new)
+                                  p.slots, scalars, matrix, self.out, self.g, self.x_new, self.x_before)
         state = p.advance(state, matrix, done + (status == NOT_FINITE))
         bad = self.x_new.copy() if status == NOT_FINITE else None
-        return theta, state, int(done), int(status), bad
+        before = self.x_before.copy() if done > 0 and status != NOT_FINITE else None
+        return EpochRun(theta, state, int(done), int(status), bad, before)

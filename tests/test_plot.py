@@ -115,14 +115,15 @@ def test_a_picture_shows_itself_in_a_notebook_without_setup():
 
 
 def test_a_diverging_run_does_not_set_the_axes():
-    # f = x^2 + y^2 from (1, 1): GD with lr 1.5 maps x to -2x (diverges), with lr 0.1 to 0.8x,
-    # which stays in [0.8^40, 1]; the axes are that range padded by 0.5 on each side
-    optimizers = {"lr 1.5": sg.optim.GradientDescent(1.5), "lr 0.1": sg.optim.GradientDescent(0.1)}
+    # f = x^2 + y^2 from (1, 1): GD with lr 1e200 maps x to (1 - 2e200) x, whose square
+    # overflows at the first step (diverged, x stays at the start); with lr 0.1 to 0.8x, which
+    # stays in [0.8^40, 1]; the axes are that range padded by 0.5 on each side
+    optimizers = {"lr 1e200": sg.optim.GradientDescent(1e200), "lr 0.1": sg.optim.GradientDescent(0.1)}
     fig = plot.contour_paths(x**2 + y**2, optimizers, [1.0, 1.0], steps=40)
     ax = fig.axes[0]
     np.testing.assert_allclose(ax.get_xlim(), (0.8**40 - 0.5, 1.5), rtol=1e-12)
     np.testing.assert_allclose(ax.get_ylim(), (0.8**40 - 0.5, 1.5), rtol=1e-12)
-    assert [line.get_label() for line in ax.lines[:2]] == ["lr 1.5 (diverged)", "lr 0.1"]
+    assert [line.get_label() for line in ax.lines[:2]] == ["lr 1e200 (diverged)", "lr 0.1"]
 
 
 def test_axes_follow_the_callers_order():

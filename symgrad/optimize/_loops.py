@@ -12,10 +12,10 @@ import math
 import numpy as np
 
 from symgrad.errors import InputError
-from symgrad.optimize._divergence import Watch, not_finite_loss, not_finite_parameters
+from symgrad.optimize._divergence import not_finite_loss, not_finite_parameters
 from symgrad.optimize._problem import check_count, check_tol, check_x0, default_optimizer, no_data_oracle
 from symgrad.optimize._result import Result, make_result
-from symgrad.optimize._stopping import LOWEST, Stop, final_test, gradient_test, optimizer_test
+from symgrad.optimize._stopping import Stop, final_test, gradient_test, optimizer_test
 from symgrad.optimize._training import Training
 
 __all__ = ["fit", "minimize"]
@@ -28,10 +28,11 @@ def minimize(objective, x0, *, optimizer=None, steps: int = 1000, tol=None, call
     With ``x_0 = x0`` and the optimizer's update ``u_k``: ``x_{k+1} = x_k + u_k``
     for at most ``steps`` updates; the run stops early when
     ``max_i |df/dx_i(x_k)| <= tol``, when ``callback(k, x_k, f(x_k))`` returns
-    ``True``, or when ``f`` becomes NaN or infinite (diverged). Newton and LBFGS also
-    end the run when their own convergence tests hold (``.converged`` True, the
-    message names the test) or when their line search stalls (``.converged`` False);
-    a ``tol`` that does not hold yet keeps them going.
+    ``True``, or when ``f`` or ``x_k`` becomes NaN or infinite (diverged: ``x`` is
+    then the last point whose loss was finite; a finite loss that rises never stops
+    the run). Newton and LBFGS also end the run when their own convergence tests
+    hold (``.converged`` True, the message names the test) or when their line search
+    stalls (``.converged`` False); a ``tol`` that does not hold yet keeps them going.
 
     Args:
         objective: an ``sg.Objective`` without data, a function of
@@ -75,7 +76,7 @@ def minimize(objective, x0, *, optimizer=None, steps: int = 1000, tol=None, call
         raise InputError(f"minimize: the loss at x0 is {loss}; start from a point where it is finite")
     if check and hasattr(obj, "guard"):
         obj.guard(x, obj.prepare(), caller="minimize")
-    history, watch, taken = [loss], Watch(x, loss, "the start"), 0
+    history, taken = [loss], 0
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected from the loss
         for step in range(1, steps + 1):
             stop = gradient_test(g, tol)
@@ -90,18 +91,12 @@ def minimize(objective, x0, *, optimizer=None, steps: int = 1000, tol=None, call
             if stop:
                 break
             history.append(new_loss)
-            growth = watch.diverging(x_new, new_loss, f"step {step}")
-            if growth:
-                stop = Stop(growth, rollback=LOWEST)
-                break
             x, loss, g = x_new, new_loss, new_g
             if callback is not None and callback(step, x.copy(), loss):
                 stop = Stop(f"stopped by the callback after step {step}")
                 break
         else:
             stop = final_test(g, tol, f"reached the step limit ({steps} steps)")
-    if stop.rollback == LOWEST:
-        x, loss = watch.x, watch.best
     return make_result(x, symbols, loss, history, stop.converged, stop.message, taken)
 
 
@@ -143,10 +138,10 @@ def fit(objective, columns, *, x0=None, optimizer=None, epochs: int = 100, batch
     With mini-batches, an ``sg.Objective`` and a first-order optimizer of ``sg.optim``
     (schedules, clipping and weight decay included), each epoch (gathering the
     batches, the fused gradient, the updates) runs as one compiled call, with results
-    bit-identical to the Python loop's. A run diverges when a loss, of the full data
-    after an epoch or of a mini-batch, grows past ``L_best + 1e4 * max(|L_0|, |L_best|)``
-    (``L_0`` the starting loss, ``L_best`` the lowest full-data loss): it stops at the
-    parameters of ``L_best``, with advice.
+    bit-identical to the Python loop's. A run diverges when a loss (of a mini-batch,
+    or of the full data after an epoch) or a parameter becomes NaN or infinite: it
+    stops with ``x`` at the last parameters whose loss was finite. A finite loss that
+    rises, however far (one outlying sample in a batch of 1), does not stop the run.
 
     Args:
         objective: an ``sg.Objective`` with data symbols.

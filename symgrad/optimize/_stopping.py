@@ -2,13 +2,12 @@
 
 A run ends when the gradient test holds (``max_i |g_i| <= tol``, or ``g = 0``
 exactly), when the optimizer's own test holds or it stalled (Newton, LBFGS), when a
-loss or a parameter becomes NaN or infinite, when the loss grows by orders of
-magnitude (``symgrad.optimize._divergence.Watch``), at the callback's request, or at
-the step limit. The stop says where ``x`` goes back to:
+loss or a parameter becomes NaN or infinite (divergence, ``symgrad.optimize._divergence``;
+a finite loss never is), at the callback's request, or at the step limit. The stop
+says where ``x`` goes back to:
 
 - ``KEEP``: the current parameters;
-- ``LAST_FINITE``: the last parameters whose loss was finite (an update overflowed);
-- ``LOWEST``: the parameters of the lowest loss seen (the loss grew without bound).
+- ``LAST_FINITE``: the last parameters whose loss was finite (a loss or an update overflowed).
 """
 
 from __future__ import annotations
@@ -17,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["KEEP", "LAST_FINITE", "LOWEST", "Stop", "gradient_test", "optimizer_test", "final_test"]
+__all__ = ["KEEP", "LAST_FINITE", "Stop", "gradient_test", "optimizer_test", "final_test"]
 
-KEEP, LAST_FINITE, LOWEST = "keep", "last finite", "lowest"
+KEEP, LAST_FINITE = "keep", "last finite"
 
 
 @dataclass(frozen=True)
@@ -27,8 +26,8 @@ class Stop:
     """The end of a run: its message, whether it converged, and where ``x`` goes back to.
 
     Example:
-        >>> Stop("diverged", rollback=LOWEST)
-        Stop(message='diverged', converged=False, rollback='lowest')
+        >>> Stop("diverged", rollback=LAST_FINITE)
+        Stop(message='diverged', converged=False, rollback='last finite')
     """
 
     message: str

@@ -21,10 +21,10 @@ from symgrad._chunked import fit_columns
 from symgrad.errors import InputError, OptionError, OptionTypeError
 from symgrad.optimize._base import Oracle
 from symgrad.optimize._checkpoint import data_digest, load_checkpoint, save_checkpoint
-from symgrad.optimize._divergence import Watch, not_finite_loss, not_finite_parameters
+from symgrad.optimize._divergence import not_finite_loss, not_finite_parameters
 from symgrad.optimize._plan import NotCompiled
 from symgrad.optimize._problem import as_objective, check_count, check_tol, check_x0
-from symgrad.optimize._stopping import LAST_FINITE, LOWEST, Stop, final_test, gradient_test, optimizer_test
+from symgrad.optimize._stopping import LAST_FINITE, Stop, final_test, gradient_test, optimizer_test
 
 __all__ = ["Training"]
 
@@ -110,7 +110,6 @@ class Training:
         self.update = self._update_function()
         self.order = None if getattr(self.data, "chunked", False) else np.arange(self.n_samples, dtype=np.int64)
         self.good = self.x
-        self.watch = Watch(self.x, self.loss, "the start" if self.start_epoch == 0 else f"epoch {self.start_epoch}")
         self.runner = _compiled_epoch(obj, opt, self.data, self.batch_size) if compiled else None
 
     def _batch_size(self, batch_size):
@@ -161,8 +160,10 @@ class Training:
         """The index arrays of the epoch's batches still to run in Python, and a ``Stop`` if any.
 
         With the compiled epoch, its call runs the epoch first, up to a batch it leaves
-        to the Python loop (a loss that needs the loop's judgement), or up to an update
-        that made a parameter non-finite.
+        to the Python loop (a loss that is not finite, or data sums that overflowed), or
+        up to an update that made a parameter non-finite. ``good`` moves as in the
+        Python loop: to the parameters before the last update the call made (their
+        batch loss was finite), or to ``x`` before an update that overflowed.
         """
         if self.batch_size is None:
             return (None,), None
@@ -172,9 +173,10 @@ class Training:
             self.order = self.rng.permutation(self.n_samples)
         first = 0
         if self.runner is not None:
-            self.x, self.state, first, status, bad = self.runner.run(self.x, self.state, self.order,
-                                                                     self.watch.limit())
+            self.x, self.state, first, status, bad, before = self.runner.run(self.x, self.state, self.order)
             self.steps += first
+            if before is not None:
+                self.good = before
             if status == _NOT_FINITE:
                 self.steps += 1
                 self.good = self.x
@@ -193,8 +195,6 @@ class Training:
                 batch_loss, batch_g = self.obj.batch_value_and_grad(self.x, self.data, idx)
             if not math.isfinite(batch_loss):
                 return Stop(not_finite_loss(batch_loss, where), rollback=LAST_FINITE)
-            if idx is not None and batch_loss > self.watch.limit():
-                return Stop(self.watch.message(batch_loss, where, "a mini-batch loss"), rollback=LOWEST)
             self.good = self.x
             u, self.state = self.update(batch_g, self.state, self.x)
             stop = optimizer_test(self.state, batch_g, self.tol)  # full batch: the gradient at x
@@ -208,14 +208,10 @@ class Training:
         return None
 
     def _end_of_epoch(self, epoch: int) -> Stop | None:
-        """The full-data loss after the epoch: divergence, or the history and the checkpoint."""
+        """The full-data loss after the epoch: divergence (not finite), or the history and the checkpoint."""
         self._evaluate()
         if not math.isfinite(self.loss):
             return Stop(not_finite_loss(self.loss, f"the end of epoch {epoch}"), rollback=LAST_FINITE)
-        growth = self.watch.diverging(self.x, self.loss, f"epoch {epoch}")
-        if growth:
-            self.history.append(self.loss)
-            return Stop(growth, rollback=LOWEST)
         self.good = self.x
         self.history.append(self.loss)
         if self.checkpoint is not None:
@@ -234,6 +230,4 @@ class Training:
         if stop.rollback == LAST_FINITE:
             self.x = self.good
             self.loss = float(self.obj.batch_value(self.x, self.data))
-        elif stop.rollback == LOWEST:
-            self.x, self.loss = self.watch.x, self.watch.best
         return stop

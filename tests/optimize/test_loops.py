@@ -261,24 +261,6 @@ def test_parameters_that_overflow_are_divergence_not_convergence():
     assert not r.converged and "parameter x became -inf" in r.message and r.x.tolist() == [0.3]
 
 
-def test_a_loss_that_grows_by_orders_of_magnitude_stops_early_at_the_best_parameters():
-    """(x - 3)**2 from 0 with lr 1.1: x_k - 3 = -3 (-1.2)**k, loss 9 * 1.44**k."""
-    x = sp.Symbol("x")
-    r = sg.minimize(sg.Objective((x - 3) ** 2, [x]), [0.0], optimizer=optim.GradientDescent(1.1), steps=50)
-    # 9 * 1.44**k > 9 + 1e4 * 9 first at k = 26 (1.44**25 = 9.1e3, 1.44**26 = 1.3e4)
-    assert r.steps == 26 and r.x.tolist() == [0.0] and r.loss == 9.0 and not r.converged
-    assert r.message.startswith("diverged: the loss grew from 9 to") and "Lower the learning rate" in r.message
-
-
-def test_fit_on_unscaled_features_stops_after_the_first_growing_epoch():
-    w, b, x, y = sp.symbols("w b x y")
-    xs = np.linspace(0, 3000, 100)
-    r = sg.fit(sg.Objective((w * x + b - y) ** 2, [w, b], [x, y]), [xs, 2 * xs + 5], x0=[0.0, 0.0],
-               optimizer=optim.GradientDescent(0.01), epochs=100)
-    assert r.steps == 1 and r.x.tolist() == [0.0, 0.0] and r.message.startswith("diverged: the loss grew")
-    assert "scale the features" in r.message
-
-
 def test_newton_and_lbfgs_end_the_run_when_their_own_tests_hold():
     x, y = sp.symbols("x y")
     rosen = sg.Objective((1 - x) ** 2 + 100 * (y - x**2) ** 2, [x, y])
