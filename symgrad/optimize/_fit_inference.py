@@ -115,50 +115,74 @@ def profile_intervals(result, level) -> dict:
         if not math.isfinite(result.stderr[s]):
             out[s] = (-math.inf, math.inf)
             continue
-        profile = _Profile(problem, result, i, theta)
-        ends = [profile.end(side, threshold) for side in (-1.0, 1.0)]
+        profile = _Profile(problem, result, i, theta, threshold)
+        ends = [profile.end(side) for side in (-1.0, 1.0)]
         out[s] = (ends[0], ends[1])
     return out
 
 
 class _Profile:
-    """``chisqr_i(v)``: ``chisqr`` minimised over the other fitted parameters with ``p_i = v``."""
+    """``chisqr_i(v)``: ``chisqr`` minimised over the other fitted parameters with ``p_i = v``.
 
-    def __init__(self, problem, result, i, theta):
+    A refit is only a local minimum, so only a value below the threshold proves
+    anything (``chisqr_i(v)`` is at most that value: ``v`` is inside the interval).
+    Those refits are kept, and each new refit starts from the kept point nearest in
+    ``v``; a refit that ends above the threshold is tried again from the estimate, and
+    the smaller ``chisqr`` is taken. A refit that wandered off (far outside, in a flat
+    region) never becomes a start, so it cannot pull the refits near the crossing away
+    from the profile.
+    """
+
+    def __init__(self, problem, result, i, theta, threshold):
         self.problem, self.result, self.i = problem, result, i
+        self.threshold = threshold
         self.n = len(result.fitted)
         self.free = np.array([k for k in range(self.n) if k != i], dtype=np.int64)
         spec = problem.spec
         self.lower, self.upper = spec.lower[self.free], spec.upper[self.free]
         self.bounds = (spec.lower[i], spec.upper[i])
         self.theta = theta
-        self.best = theta.copy()
+        self.inside = [(float(theta[i]), theta.copy())]  # (v, refitted theta) with chisqr below threshold
+
+    def _refit(self, v: float, start: np.ndarray) -> tuple[float, np.ndarray]:
+        point = start.copy()
+        point[self.i] = v
+        if self.free.size:
+            lm = self.problem.solve(self.free, point, lower=self.lower, upper=self.upper, **self.result.options)
+            point[self.free] = lm.x
+        r, _ = self.problem.evaluate(point, self.free)
+        value = float(r @ r)
+        return (value if math.isfinite(value) else math.inf), point
+
+    def _starts(self, v: float) -> list:
+        """The kept point nearest ``v``, then the estimate (unless that is the same point)."""
+        nearest = min(self.inside, key=lambda kept: abs(kept[0] - v))[1]
+        if np.array_equal(nearest[self.free], self.theta[self.free]):
+            return [nearest]
+        return [nearest, self.theta]
 
     def __call__(self, v: float) -> float:
-        start = self.best.copy()
-        start[self.i] = v
-        if self.free.size == 0:
-            r, _ = self.problem.evaluate(start, self.free)
-            return float(r @ r)
-        opts = dict(self.result.options)
-        lm = self.problem.solve(self.free, start, lower=self.lower, upper=self.upper, **opts)
-        start[self.free] = lm.x
-        r, _ = self.problem.evaluate(start, self.free)
-        value = float(r @ r)
-        if math.isfinite(value):
-            self.best = start  # warm start for the next value
-        return value if math.isfinite(value) else math.inf
+        starts = self._starts(v)
+        value, point = self._refit(v, starts[0])
+        for start in starts[1:]:
+            if value < self.threshold:
+                break
+            other, other_point = self._refit(v, start)
+            if other < value:
+                value, point = other, other_point
+        if value < self.threshold:
+            self.inside.append((float(v), point))
+        return value
 
-    def end(self, side: float, threshold: float) -> float:
+    def end(self, side: float) -> float:
         """The end of the interval on ``side`` (-1 or +1): a crossing, a bound, or an infinity."""
-        self.threshold = threshold
+        threshold = self.threshold
         x0 = float(self.theta[self.i])
         step = self.result.stderr[self.result.fitted[self.i]]
         if not step > 0:
             step = max(abs(x0), 1.0) * 1e-3
         limit = self.bounds[1] if side > 0 else self.bounds[0]
         inside, f_inside = x0, self.result.chisqr - threshold
-        self.best = self.theta.copy()
         for _ in range(MAX_DOUBLINGS):
             v = x0 + side * step
             if (side > 0 and v >= limit) or (side < 0 and v <= limit):
