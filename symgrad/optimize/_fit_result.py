@@ -1,14 +1,12 @@
-"""``FitResult``: what ``curve_fit`` found, the report, and a lossless JSON round trip."""
+"""``FitResult``: what ``curve_fit`` found, the report, and a lossless JSON round trip (``_fit_json``)."""
 
 from __future__ import annotations
 
 import html
-import json
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
-import sympy as sp
 
 from symgrad.errors import InputError
 
@@ -16,9 +14,6 @@ __all__ = ["FitResult"]
 
 #: Correlations at least this large (in absolute value) are listed in the report.
 REPORT_CORRELATION = 0.1
-
-_FORMAT = "symgrad.FitResult"
-_VERSION = 1
 
 
 @dataclass(eq=False)
@@ -195,123 +190,18 @@ class FitResult:
     def to_json(self, indent=None) -> str:
         """This result as JSON text (floats as ``repr``; ``inf``/``nan`` as the strings
         ``"inf"``, ``"-inf"``, ``"nan"``), read back by :meth:`from_json`. The models are
-        stored as text and the data as numbers, so ``predict`` and ``conf_interval`` work
-        on the result read back.
+        stored as expression trees (symbols with their assumptions, exact integers and
+        rationals, floats as ``repr``) and the data as numbers, so ``predict`` and
+        ``conf_interval`` work on the result read back and give the same numbers.
         """
-        spec = self.spec
-        doc = {
-            "format": _FORMAT, "version": _VERSION,
-            "fitted": [s.name for s in self.fitted],
-            "fixed": {s.name: _enc(v) for s, v in self.fixed.items()},
-            "x": _enc(self.x), "stderr": [_enc(self.stderr[s]) for s in self.fitted],
-            "covariance": _enc(self.covariance), "correlation": _enc(self.correlation),
-            "generalized_covariance": _enc(self.generalized_covariance),
-            "residuals": _enc(self.residuals),
-            "active_mask": [int(a) for a in self.active_mask],
-            "warnings": list(self.warnings), "options": {k: _enc(v) for k, v in self.options.items()},
-        }
-        for key in ("chisqr", "redchi", "aic", "bic", "r_squared"):
-            doc[key] = _enc(getattr(self, key))
-        for key in ("dof", "nfev", "njev", "status", "n_samples"):
-            doc[key] = int(getattr(self, key))
-        doc.update(success=bool(self.success), message=self.message, absolute_sigma=bool(self.absolute_sigma))
-        if spec is not None:
-            doc["spec"] = {
-                "is_global": bool(spec.is_global), "p0": _enc(spec.p0),
-                "lower": _enc(spec.lower), "upper": _enc(spec.upper),
-                "datasets": [{"model": str(ds.model),
-                              "data": {s.name: _enc(c) for s, c in zip(ds.data_symbols, ds.columns)},
-                              "y": _enc(ds.y), "sigma": None if ds.sigma is None else _enc(ds.sigma)}
-                             for ds in spec.datasets],
-            }
-        return json.dumps(doc, indent=indent, allow_nan=False)
+        from symgrad.optimize._fit_json import write_json
+
+        return write_json(self, indent)
 
     @classmethod
     def from_json(cls, text: str) -> FitResult:
-        """Read a result written by :meth:`to_json` (models re-read with ``sg.parse``)."""
-        try:
-            doc = json.loads(text)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"FitResult.from_json: not JSON text ({exc})") from None
-        if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
-            raise InputError("FitResult.from_json: the text is not a symgrad FitResult (no 'format' marker)")
-        if doc.get("version") != _VERSION:
-            raise InputError(f"FitResult.from_json: version {doc.get('version')!r} is not supported "
-                             f"(this symgrad reads version {_VERSION})")
-        spec = _read_spec(doc)
-        symbols = _symbol_table(spec)
-        fitted = tuple(symbols.get(n, sp.Symbol(n)) for n in doc["fitted"])
-        fixed = {symbols.get(n, sp.Symbol(n)): _dec(v) for n, v in doc["fixed"].items()}
-        x = np.array(_dec(doc["x"]), dtype=np.float64).reshape(-1)
-        n = len(fitted)
-        return cls(
-            params={**dict(zip(fitted, x.tolist())), **fixed}, x=x,
-            stderr=dict(zip(fitted, (float(v) for v in _dec(doc["stderr"])))),
-            covariance=_matrix(doc["covariance"], n), correlation=_matrix(doc["correlation"], n),
-            residuals=np.array(_dec(doc["residuals"]), dtype=np.float64),
-            chisqr=_dec(doc["chisqr"]), redchi=_dec(doc["redchi"]), dof=doc["dof"], aic=_dec(doc["aic"]),
-            bic=_dec(doc["bic"]), r_squared=_dec(doc["r_squared"]), success=doc["success"],
-            message=doc["message"], nfev=doc["nfev"], njev=doc["njev"], warnings=list(doc["warnings"]),
-            fitted=fitted, fixed=fixed, absolute_sigma=doc["absolute_sigma"], n_samples=doc["n_samples"],
-            status=doc["status"], active_mask=np.array(doc["active_mask"], dtype=np.int64),
-            generalized_covariance=_matrix(doc["generalized_covariance"], n),
-            options={k: _dec(v) for k, v in doc["options"].items()}, spec=spec,
-        )
+        """Read a result written by :meth:`to_json` (models rebuilt node by node, nothing executed;
+        the text models of version 1 files are re-read with ``sg.parse``)."""
+        from symgrad.optimize._fit_json import read_json
 
-
-def _enc(value):
-    """JSON-ready numbers: floats as themselves (``repr`` by ``json``), non-finite as strings."""
-    if isinstance(value, np.ndarray):
-        return [_enc(v) for v in value.tolist()]
-    if isinstance(value, (list, tuple)):
-        return [_enc(v) for v in value]
-    if isinstance(value, float) or isinstance(value, np.floating):
-        value = float(value)
-        if math.isfinite(value):
-            return value
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    return value
-
-
-def _dec(value):
-    if isinstance(value, list):
-        return [_dec(v) for v in value]
-    if value in ("inf", "-inf", "nan"):
-        return float(value)
-    return value
-
-
-def _matrix(value, n: int) -> np.ndarray:
-    return np.array(_dec(value), dtype=np.float64).reshape(n, n)
-
-
-def _read_spec(doc):
-    if "spec" not in doc:
-        return None
-    from symgrad.optimize._fit_inputs import Dataset, FitSpec
-    from symgrad.parse import parse
-
-    raw = doc["spec"]
-    datasets = []
-    for item in raw["datasets"]:
-        model = parse(item["model"])
-        by_name = {s.name: s for s in model.free_symbols}
-        names = list(item["data"])
-        symbols = tuple(by_name.get(n, sp.Symbol(n)) for n in names)
-        columns = tuple(np.array(_dec(item["data"][n]), dtype=np.float64) for n in names)
-        sigma = None if item["sigma"] is None else np.array(_dec(item["sigma"]), dtype=np.float64)
-        datasets.append(Dataset(model, symbols, columns, np.array(_dec(item["y"]), dtype=np.float64), sigma))
-    table = _symbol_table_of(datasets)
-    params = tuple(table.get(n, sp.Symbol(n)) for n in doc["fitted"])
-    fixed = {table.get(n, sp.Symbol(n)): _dec(v) for n, v in doc["fixed"].items()}
-    return FitSpec(tuple(datasets), params, np.array(_dec(raw["p0"]), dtype=np.float64),
-                   np.array(_dec(raw["lower"]), dtype=np.float64), np.array(_dec(raw["upper"]), dtype=np.float64),
-                   fixed, bool(raw["is_global"]))
-
-
-def _symbol_table_of(datasets) -> dict:
-    return {s.name: s for ds in datasets for s in ds.model.free_symbols}
-
-
-def _symbol_table(spec) -> dict:
-    return {} if spec is None else _symbol_table_of(spec.datasets)
+        return read_json(cls, text)
