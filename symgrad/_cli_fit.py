@@ -2,7 +2,8 @@
 
 The model's symbols that are column names of the file are data; the others are the
 parameters (or ``--params``). ``--p0 a=1``, ``--fixed c=0`` and ``--bounds a=0:inf``
-(either side may be empty for an open side) name parameters. Exit code 1 when the fit
+(either side may be empty, or ``-inf`` below and ``inf`` above, for an open side; LO < HI)
+name parameters. Exit code 1 when the fit
 does not converge.
 """
 
@@ -48,14 +49,29 @@ def parse_pairs(items, option: str) -> dict:
     return out
 
 
-def _side(text: str, name: str):
+def _side(text: str, name: str, which: str):
+    """One side of ``--bounds NAME=LO:HI``: a number, or ``None`` for an open side.
+
+    Empty, ``-inf`` (lower) and ``inf`` (upper) are open sides; an infinity on the
+    other side (``inf`` as a lower bound, ``-inf`` as an upper) leaves no room and is
+    an error, as is NaN.
+    """
     text = text.strip()
-    if text in ("", "inf", "+inf", "-inf"):
+    if text == "":
         return None
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise _error(f"--bounds {name}: {text!r} is not a number (write LO:HI, e.g. 0:inf or :5)") from None
+    if math.isnan(value):
+        raise _error(f"--bounds {name}: the {which} bound is NaN (write LO:HI, e.g. 0:inf or :5)")
+    if math.isinf(value):
+        if (value < 0) == (which == "lower"):
+            return None  # -inf below, +inf above: an open side
+        article = "an" if which == "upper" else "a"
+        raise _error(f"--bounds {name}: {article} {which} bound of {text} leaves no value inside; "
+                     f"write LO:HI with LO < HI (an open side is empty, -inf below or inf above)")
+    return value
 
 
 def parse_bounds(items) -> dict:
@@ -69,7 +85,10 @@ def parse_bounds(items) -> dict:
         name = _name(name, "--bounds")
         if name in out:
             raise _error(f"--bounds gives {name} twice")
-        out[name] = (_side(lo, name), _side(hi, name))
+        lower, upper = _side(lo, name, "lower"), _side(hi, name, "upper")
+        if lower is not None and upper is not None and not lower < upper:
+            raise _error(f"--bounds {name}={pair.strip()} needs LO < HI; to hold {name} constant use --fixed")
+        out[name] = (lower, upper)
     return out
 
 

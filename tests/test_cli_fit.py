@@ -73,6 +73,13 @@ BAD = [
     (["--p0", "a"], r"--p0 takes NAME=VALUE pairs"),
     (["--bounds", "a=0"], r"--bounds takes NAME=LO:HI"),
     (["--bounds", "a=zero:1"], r"--bounds a: 'zero' is not a number"),
+    (["--bounds", "a=5:-inf"], r"--bounds a: an upper bound of -inf leaves no value inside"),
+    (["--bounds", "a=inf:5"], r"--bounds a: a lower bound of inf leaves no value inside"),
+    (["--bounds", "a=+inf:"], r"--bounds a: a lower bound of \+inf leaves no value inside"),
+    (["--bounds", "a=:-inf"], r"--bounds a: an upper bound of -inf"),
+    (["--bounds", "a=nan:1"], r"--bounds a: the lower bound is NaN"),
+    (["--bounds", "a=5:3"], r"--bounds a=5:3 needs LO < HI"),
+    (["--max-nfev", "0"], r"max_nfev must be a positive integer"),
     (["--sigma", "err"], r"no column err"),
     (["--fixed", "a=x"], r"--fixed a: 'x' is not a number"),
 ]
@@ -99,3 +106,10 @@ def test_json_is_standard_json(capsys, tmp_path):
     assert code == EXIT_OK
     doc = json.loads(out_json.read_text())
     assert doc["fitted"] == ["a", "b"] and doc["dof"] == 4
+
+
+def test_bounds_open_sides_and_infinities():
+    from symgrad._cli_fit import parse_bounds
+
+    assert parse_bounds(["a=0:inf", "b=:5", "c=-inf:+inf", "d=-5:"]) == {
+        "a": (0.0, None), "b": (None, 5.0), "c": (None, None), "d": (-5.0, None)}

@@ -23,6 +23,7 @@ from symgrad.optimize._fit_result import FitResult
 from symgrad.optimize._fit_stats import correlation, covariance, covariance_of_factor, statistics
 from symgrad.optimize._fit_factored import FactoredFit
 from symgrad.optimize._least_squares import FACTOR_FROM, LeastSquares
+from symgrad.optimize._lm_checks import check_max_nfev
 
 __all__ = ["CompiledFit", "curve_fit", "result_of"]
 
@@ -199,7 +200,7 @@ def curve_fit(model, data, y, *, params=None, p0=None, sigma=None, absolute_sigm
         bounds: dict ``{symbol|name: (lower, upper)}``, ``None`` for an open side.
         fixed: dict ``{symbol|name: value}`` held constant.
         ftol, xtol, gtol: MINPACK's relative tolerances; max_nfev: the largest number of
-            residual evaluations (default ``100 (n + 1)``).
+            residual evaluations, a positive integer (default ``100 (n + 1)``).
         check: before the first step, compare each model's compiled Jacobian at ``p0``
             with the autograd engine's on a few samples (a guard against code-generation
             bugs, as in ``sg.fit``); ``False`` skips it.
@@ -221,6 +222,8 @@ def curve_fit(model, data, y, *, params=None, p0=None, sigma=None, absolute_sigm
         >>> {str(k): round(v, 6) for k, v in res.params.items()}, round(res.stderr[a], 6)  # sqrt(0.04 / 2 / 5)
         ({'a': 2.0, 'b': 1.0}, 0.063246)
     """
+    if max_nfev is not None:
+        max_nfev = check_max_nfev(max_nfev, 0, "curve_fit")
     if has_chunked(data, y, sigma):  # memory maps, Dask (api.md section 10)
         from symgrad._chunked_fit import chunked_curve_fit
 

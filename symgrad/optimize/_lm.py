@@ -61,7 +61,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from symgrad.errors import InputError
-from symgrad.optimize._lm_checks import check_bounds, runaway_parameters
+from symgrad.optimize._lm_checks import check_bounds, check_max_nfev, runaway_parameters
 from symgrad.optimize._lm_problem import as_problem, norm
 from symgrad.optimize._lm_step import acceleration, gradient_state, lm_parameter, pivoted_qr, propose, safe_norm
 
@@ -179,9 +179,7 @@ def lm_solve(fun, x0, *, lower=None, upper=None, ftol=1e-8, xtol=1e-8, gtol=1e-8
     for name, tol in (("ftol", ftol), ("xtol", xtol), ("gtol", gtol)):
         if not (isinstance(tol, (int, float, np.floating)) and tol >= 0 and math.isfinite(tol)):
             raise InputError(f"lm_solve: {name} must be a finite number >= 0, got {tol!r}")
-    max_nfev = 100 * (n + 1) if max_nfev is None else int(max_nfev)
-    if max_nfev < 1:
-        raise InputError(f"lm_solve: max_nfev must be a positive integer, got {max_nfev!r}")
+    max_nfev = check_max_nfev(max_nfev, n, "lm_solve")
     fixed_diag = None
     if x_scale is not None:
         fixed_diag = np.asarray(x_scale, dtype=np.float64).reshape(-1)

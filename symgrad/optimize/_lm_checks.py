@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 
 from symgrad.errors import InputError
 
-__all__ = ["check_bounds", "runaway_parameters", "sensitivities"]
+__all__ = ["check_bounds", "check_max_nfev", "runaway_parameters", "sensitivities"]
 
 #: A parameter whose change by its own size, or by the distance it travelled, moves
 #: the residuals by less than this fraction of their norm no longer influences the fit.
@@ -31,6 +33,16 @@ def check_bounds(lower, upper, n: int):
         raise InputError(f"lm_solve: the bounds of x[{i}] are empty or a single point "
                          f"(lower {lo[i]!r}, upper {hi[i]!r}); hold that parameter fixed instead")
     return lo, hi
+
+
+def check_max_nfev(max_nfev, n: int, caller: str) -> int:
+    """``max_nfev`` as an ``int``: a positive integer (not a bool, not a float), or ``100 (n + 1)`` for ``None``."""
+    if max_nfev is None:
+        return 100 * (n + 1)
+    if isinstance(max_nfev, bool) or not isinstance(max_nfev, Integral) or max_nfev < 1:
+        raise InputError(f"{caller}: max_nfev must be a positive integer (or None for 100 (n + 1)), "
+                         f"got {max_nfev!r}")
+    return int(max_nfev)
 
 
 def sensitivities(x: np.ndarray, x_start: np.ndarray, fnorm: float, acnorm: np.ndarray) -> np.ndarray:

@@ -230,3 +230,26 @@ def test_the_answer_does_not_depend_on_units():
     # each kept while ||r|| stays within rounding) may keep a different number of steps
     # at the rounding floor
     assert abs(scaled.nfev - base.nfev) <= 10
+
+
+@pytest.mark.parametrize("bad", [2.5, True, False, 0, -3, 1.0, "10", np.float64(7.0)])
+def test_max_nfev_must_be_a_positive_integer(bad):
+    x, a = sp.symbols("x a")
+    with pytest.raises(InputError, match=r"curve_fit: max_nfev must be a positive integer .*got"):
+        sg.curve_fit(a * x, {x: np.arange(4.0)}, np.arange(4.0), max_nfev=bad)
+
+
+@pytest.mark.parametrize("good", [1, 50, np.int64(50)])
+def test_max_nfev_takes_integers_of_any_integral_type(good):
+    x, a = sp.symbols("x a")
+    res = sg.curve_fit(a * x, {x: np.arange(4.0)}, 2 * np.arange(4.0), max_nfev=good)
+    assert res.options["max_nfev"] == int(good) and type(res.options["max_nfev"]) is int
+    sg.FitResult.from_json(res.to_json())
+
+
+@pytest.mark.parametrize("bad", [2.5, True, 0, -1])
+def test_max_nfev_of_lm_solve_must_be_a_positive_integer(bad):
+    from symgrad.optimize._lm import lm_solve
+
+    with pytest.raises(InputError, match=r"lm_solve: max_nfev must be a positive integer"):
+        lm_solve(lambda v: (v - 1.0, np.eye(2)), [0.0, 0.0], max_nfev=bad)
