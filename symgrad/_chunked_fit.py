@@ -245,6 +245,16 @@ def _head(value, m: int):
     return np.asarray(value[:m])
 
 
+def _refuse_unknown_length(name: str, value) -> None:
+    """A Dask array whose chunk sizes are unknown (after boolean masking) cannot be split into rows."""
+    shape = getattr(value, "shape", None)
+    if is_dask(value) and not hasattr(value, "columns") and shape and not (
+        isinstance(shape[0], int) or np.isfinite(shape[0])
+    ):
+        raise InputError(f"{name} has an unknown length (a Dask array with unknown chunk sizes, as boolean "
+                         "masking makes); call .compute_chunk_sizes() on it first.")
+
+
 def _full(value, frame):
     """A column given by ``name`` of a Dask DataFrame ``frame`` -> its Dask array; else ``value``."""
     if isinstance(value, (str, sp.Symbol)) and frame is not None:
@@ -264,6 +274,9 @@ def chunked_curve_fit(model, data, y, *, params, p0, sigma, absolute_sigma, boun
         raise InputError("a global fit (model is a list) takes in-memory data; fit chunked data one model "
                          "at a time, or load the data sets into memory")
     frame = data if is_dask(data) and hasattr(data, "columns") else None
+    named = [(f"data column {k!r}", v) for k, v in data.items()] if isinstance(data, dict) else [("data", data)]
+    for name, value in named + [("y", y), ("sigma", sigma)]:
+        _refuse_unknown_length(name, value)
     head_data = {k: _head(v, HEAD) for k, v in data.items()} if isinstance(data, dict) else _head(data, HEAD)
     spec = fit_spec(model, head_data, _head(y, HEAD), params=params, p0=p0, sigma=_head(sigma, HEAD),
                     bounds=bounds, fixed=fixed)

@@ -98,6 +98,18 @@ def test_curve_fit_on_local_schedulers(scheduler):
         _close(got.covariance, ref.covariance, rtol=1e-10)
 
 
+def test_curve_fit_names_a_column_of_unknown_length():
+    a, k, t = sp.symbols("a k t")
+    ts = da.from_array(np.linspace(0.0, 5.0, 5003), chunks=1000)
+    ys = da.from_array(np.exp(-0.7 * np.linspace(0.0, 5.0, 5003)), chunks=1000)
+    mask = ts > 1  # boolean masking leaves the chunk sizes unknown
+    with dask.config.set(scheduler="synchronous"):
+        with pytest.raises(InputError, match=r"data column 't' has an unknown length .*compute_chunk_sizes"):
+            sg.curve_fit(a * sp.exp(-k * t), {"t": ts[mask]}, ys[mask], p0={a: 1.0, k: 1.0})
+        with pytest.raises(InputError, match=r"^y has an unknown length"):
+            sg.curve_fit(a * sp.exp(-k * t), {"t": ts}, ys[mask], p0={a: 1.0, k: 1.0})
+
+
 def test_cluster_matches_in_memory_and_runs_on_workers(client, objective, arrays):
     theta = [0.7, -0.2]
     cols = _dask(arrays)
