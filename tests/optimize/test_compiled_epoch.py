@@ -1,38 +1,20 @@
 """fit's compiled epoch: the same run as the Python loop, its fall-back, divergence, checkpoints."""
 
-import warnings
-from unittest import mock
-
 import numpy as np
 import pytest
 import sympy as sp
 
 import symgrad as sg
 from symgrad import optim
-from symgrad._epoch import CompiledEpoch
 from symgrad.optimize import GradientTransformation, chain, scale_by_learning_rate
+
+from epoch_paths import assert_same, both
 
 A, B, X, Y = sp.symbols("a b x y")
 LINE = sg.Objective((A * X + B - Y) ** 2, [A, B], [X, Y])
 RNG = np.random.default_rng(3)
 XS = RNG.uniform(-1, 1, 300)
 COLUMNS = [XS, 3 * XS - 2 + 0.1 * RNG.standard_normal(300)]
-
-
-def both(objective, columns, **kwargs):
-    """The results of the compiled epoch (which must run, and warn about nothing) and of the Python loop."""
-    with warnings.catch_warnings(), mock.patch.object(CompiledEpoch, "run", autospec=True,
-                                                      side_effect=CompiledEpoch.run) as spy:
-        warnings.simplefilter("error")
-        compiled = sg.fit(objective, columns, compiled=True, **kwargs)
-    assert spy.call_count >= 1
-    return compiled, sg.fit(objective, columns, compiled=False, **kwargs)
-
-
-def assert_same(r, s):
-    np.testing.assert_array_equal(r.x, s.x)
-    np.testing.assert_array_equal(r.history, s.history)
-    assert (r.loss, r.steps, r.message, r.converged) == (s.loss, s.steps, s.message, s.converged)
 
 
 def test_shuffled_batches_with_a_short_last_one_are_bit_identical():

@@ -8,8 +8,6 @@ a run.
 """
 
 import math
-import warnings
-from unittest import mock
 
 import numpy as np
 import pytest
@@ -17,26 +15,11 @@ import sympy as sp
 
 import symgrad as sg
 from symgrad import optim
-from symgrad._epoch import CompiledEpoch
+
+from epoch_paths import assert_same, both
 
 A, B, X, Y = sp.symbols("a b x y")
 LINE = sg.Objective((A * X + B - Y) ** 2, [A, B], [X, Y])
-
-
-def both(objective, columns, **kwargs):
-    """``fit`` on the compiled epoch (which must run, and warn about nothing) and on the Python loop."""
-    with warnings.catch_warnings(), mock.patch.object(CompiledEpoch, "run", autospec=True,
-                                                      side_effect=CompiledEpoch.run) as spy:
-        warnings.simplefilter("error")
-        compiled = sg.fit(objective, columns, compiled=True, **kwargs)
-    assert spy.call_count >= 1
-    return compiled, sg.fit(objective, columns, compiled=False, **kwargs)
-
-
-def assert_same(r, s):
-    np.testing.assert_array_equal(r.x, s.x)
-    np.testing.assert_array_equal(r.history, s.history)
-    assert (r.loss, r.steps, r.message, r.converged) == (s.loss, s.steps, s.message, s.converged)
 
 
 def replay_gd(loss_and_grad, columns, x0, lr, epochs, batch_size):

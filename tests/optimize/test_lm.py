@@ -5,7 +5,6 @@ QR), from the definitions of the tests evaluated independently at the returned
 point, and from NIST's certified values.
 """
 
-import math
 import sys
 from pathlib import Path
 
