@@ -152,6 +152,9 @@ class _Scan:
             if here.any():
                 self.visit(branch, here)
             taken = taken | holds
+        uncovered = np.flatnonzero(active & ~taken)
+        if uncovered.size:  # no branch: NaN in every stage, as SymPy leaves it undefined
+            self.errors.append((expr, None, "none of its conditions holds there", int(uncovered[0]), None))
 
 
 def check_domain(expr, values: dict, wrt, describe) -> tuple[Singularity, ...]:
@@ -182,8 +185,8 @@ def check_domain(expr, values: dict, wrt, describe) -> tuple[Singularity, ...]:
     scan.visit(expr, np.ones(samples, dtype=bool))
     if scan.errors:
         node, base, reason, k, u = scan.errors[0]
-        raise DomainError(f"{node} is undefined at {describe(k)}: {reason}, and "
-                          f"{base} = {_number(u)} there; choose a point inside the domain.")
+        where = "" if base is None else f", and {base} = {_number(u)} there"
+        raise DomainError(f"{node} is undefined at {describe(k)}: {reason}{where}; choose a point inside the domain.")
     found = []
     for node, base, reason, k, u, count in scan.singular:
         many = f" (in {count} of {samples} samples)" if samples > 1 else ""

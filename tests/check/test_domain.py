@@ -130,3 +130,16 @@ def test_objective_check_singular_in_some_samples():
 def test_objective_without_data_names_the_parameters_only():
     with pytest.raises(DomainError, match=r"^log\(a\) is undefined at a = -2\.0: log needs an argument > 0"):
         sg.Objective(sp.log(a), [a]).check([-2.0])
+
+
+def test_a_piecewise_with_no_branch_for_the_point_is_undefined_there():
+    x, y = sp.symbols("x y")
+    f = sp.Piecewise((x**2, x < 1))  # SymPy: nan at x = 1.5, as every stage of symgrad
+    assert f.subs(x, 1.5) is sp.nan
+    with pytest.raises(DomainError, match=r"^Piecewise\(\(x\*\*2, x < 1\)\) is undefined at x = 1\.5: none of its "
+                                          r"conditions holds there; choose a point inside the domain\.$"):
+        sg.check_gradient(f, [x], [1.5])
+    assert sg.check_gradient(f, [x], [0.5]).ok
+    obj = sg.Objective(sp.Piecewise((x**2 * y, y < 1)), [x], [y])
+    with pytest.raises(DomainError, match=r"in sample 1 \(y = 2\.0\): none of its conditions holds"):
+        obj.check([1.0], np.array([0.1, 2.0]))
