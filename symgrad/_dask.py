@@ -75,6 +75,10 @@ def _partial(kernel, theta, offset, *columns):
     return kernel.partial(theta, offset, *columns)
 
 
+def _rows_of(packed, rows):
+    return tuple(c[rows] for c in packed)
+
+
 def _packed_partial(kernel, theta, offset, packed):
     return kernel.partial(theta, offset, *packed)
 
@@ -212,5 +216,23 @@ class DaskSource:
         return self._guarded(lambda: _pack(*dask.compute(*(b[k] for b in self.blocks))))
 
     def take(self, rows: np.ndarray) -> tuple:
-        """The rows ``rows`` of every column, in this process."""
-        return self._guarded(lambda: _pack(*dask.compute(*(a[rows] for a in self.arrays))))
+        """The rows ``rows`` of every column, in this process.
+
+        Read chunk by chunk from the packed chunks (on the workers) or the blocks, whose tasks
+        are the ones the sums use: ``column[rows]`` would send the columns' tasks again in
+        another form, and a distributed scheduler warns of deadlocks when one key comes with two.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        starts = np.array([a for a, _ in self.bounds])
+        which = np.searchsorted(starts, rows, side="right") - 1
+        out = [np.empty(rows.size) for _ in self.blocks]
+        for k in np.unique(which):
+            here = np.flatnonzero(which == k)
+            local = rows[here] - starts[k]
+            if self.futures is not None:  # only the rows leave the worker
+                picked = self._guarded(lambda: self.client.submit(_rows_of, self.futures[k], local, pure=False).result())
+            else:
+                picked = _rows_of(self.chunk(int(k)), local)
+            for column, values in zip(out, picked):
+                column[here] = values
+        return tuple(out)

@@ -132,6 +132,18 @@ def test_dataframe_columns_by_name(client, objective, arrays):
         objective.value([0.3, 0.4], dd.from_pandas(pd.DataFrame({"x": arrays[0], "z": 1.0}), npartitions=2))
 
 
+def test_fit_on_a_frame_sends_each_task_in_one_form(client, objective, arrays, caplog):
+    # the start-up guard read its sample rows as column[rows], which sent the frame's column
+    # tasks again in another form: the scheduler then warned of "failures and deadlocks"
+    frame = dd.from_pandas(pd.DataFrame({"x": arrays[0], "y": arrays[1]}), npartitions=3)
+    ref = sg.fit(objective, list(arrays), x0=[0.1, 0.2], epochs=2)
+    with caplog.at_level("WARNING", logger="distributed.scheduler"):
+        got = sg.fit(objective, frame, x0=[0.1, 0.2], epochs=2)
+        sg.fit(objective, frame, x0=[0.1, 0.2], epochs=1, batch_size=500, seed=1)
+    assert "run_spec" not in caplog.text
+    _close(got.x, ref.x)
+
+
 def test_fit_full_batch_and_mini_batches(client, objective, arrays, tmp_path, monkeypatch):
     import symgrad._chunked as chunked
 
