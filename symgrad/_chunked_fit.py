@@ -79,9 +79,6 @@ class ResidualChunkKernel:
                 i = int(bad[0])
                 raise InputError(f"{name} holds {float(col[i])!r} at row {offset + i} ({bad.size} non-finite "
                                  "value(s) in its chunk); remove or impute those rows")
-        if self.names[-1] == "sigma" and np.any(cols[-1] <= 0):
-            i = int(np.flatnonzero(cols[-1] <= 0)[0])
-            raise InputError(f"sigma must be > 0 everywhere; it is {float(cols[-1][i])!r} at row {offset + i}")
 
     def partial(self, theta, offset: int, *columns, parallel: bool = False) -> np.ndarray:
         cols = tuple(np.ascontiguousarray(np.asarray(c), dtype=np.float64) for c in columns)
@@ -148,23 +145,16 @@ class ChunkedFit:
         self.sigma = (np.full(self.n_samples, float(sigma)) if isinstance(sigma, (int, float)) else
                       None if sigma is None else
                       np.concatenate([self.source.chunk(k)[-1] for k in range(len(self.source.bounds))]))
+        from symgrad.optimize._fit_inputs import Dataset, FitSpec, check_sigma
+
         if self.sigma is not None and not isinstance(sigma, (int, float)):
-            self._check_sigma(self.sigma)
-        from symgrad.optimize._fit_inputs import Dataset, FitSpec
+            check_sigma(self.sigma)  # every row, once (the chunks' sums are finite for sigma < 0)
 
         full = Dataset(ds.model, ds.data_symbols, tuple(columns), self.y, self.sigma)
         self.spec = FitSpec((full,), head_spec.params, head_spec.p0, head_spec.lower, head_spec.upper,
                             head_spec.fixed, False)
         self._head = None
         self._modes = {"factor": self.kernel}
-
-    @staticmethod
-    def _check_sigma(sigma: np.ndarray) -> None:
-        """Every chunk's sigma > 0 (a NaN is named by the chunk's own check when it is evaluated)."""
-        bad = np.flatnonzero(sigma <= 0)
-        if bad.size:
-            i = int(bad[0])
-            raise InputError(f"sigma must be > 0 everywhere; it is {float(sigma[i])!r} at row {i}")
 
     def _partials(self, mode: str, theta) -> list:
         if mode not in self._modes:

@@ -298,7 +298,7 @@ def _piecewise_extremum(node):
     if len(node.args) != 2 or node.args[1].cond is not sp.true:
         return None
     (a, condition), (b, _) = node.args
-    if not isinstance(condition, _ABOVE + _BELOW) or not (a.is_number or b.is_number) or a.is_number == b.is_number:
+    if not isinstance(condition, _ABOVE + _BELOW) or a.is_number == b.is_number:  # exactly one a number
         return None
     taken_at_tie = a if isinstance(condition, (sp.GreaterThan, sp.LessThan)) else b
     if taken_at_tie.is_number:

@@ -172,21 +172,21 @@ _NOT_REAL = (sp.I, sp.zoo, sp.nan, sp.oo, -sp.oo)
 
 
 def _check_real(value, text: str) -> None:
-    """Refuse a value holding ``I``, ``zoo``, ``nan`` or an infinity (``sqrt(-1)``, ``log(0)``)."""
+    """Refuse a value holding ``I``, ``zoo``, ``nan``, an infinity (``sqrt(-1)``, ``log(0)``) or
+    a root of a negative number (``(-8)**(1/3)``, complex in SymPy as in Python)."""
     bad = next((atom for atom in _NOT_REAL if value.has(atom)), None)
-    if bad is None:  # a root of a negative number, (-8)**(1/3), is complex in SymPy as in Python
-        bad = next((p for p in value.atoms(sp.Pow) if not p.free_symbols and p.is_extended_real is False), None)
-        if bad is not None:
-            raise ParseError(
-                f"{text.strip()[:60]!r} holds the complex number {bad} (a root of a negative number "
-                "is complex, as in Python); symgrad works with real numbers: write a real odd root "
-                "of a negative number as minus the root of its absolute value, -(8**(1/3))."
-            )
     if bad is not None:
         what = "a complex number" if bad is sp.I else "an infinite or undefined value"
         raise ParseError(
             f"{text.strip()[:60]!r} holds {what} ({bad}), as sqrt(-1) or log(0) give; "
             "symgrad works with real, finite numbers."
+        )
+    root = next((p for p in value.atoms(sp.Pow) if not p.free_symbols and p.is_extended_real is False), None)
+    if root is not None:
+        raise ParseError(
+            f"{text.strip()[:60]!r} holds the complex number {root} (a root of a negative number "
+            "is complex, as in Python); symgrad works with real numbers: write a real odd root "
+            "of a negative number as minus the root of its absolute value, -(8**(1/3))."
         )
 
 

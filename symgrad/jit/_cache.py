@@ -49,9 +49,9 @@ _VERSION = "0.1.0"
 #: and Numba's cache does not notice when they change: the text of every module
 #: that defines them is part of every key.
 _ELEMENTARY = b"".join(
-    (Path(__file__).parent / name).read_bytes() for name in ("_elementary.py", "_libm.py", "_window.py", "_special.py")
+    (Path(__file__).parent / name).read_bytes()
+    for name in ("_elementary.py", "_libm.py", "_window.py", "_special.py", "../_special.py")
 )
-_SPECIAL = (Path(__file__).parent.parent / "_special.py").read_bytes()
 _VECTOR_IMPORT = "from symgrad.jit import _elementary as vm\n"
 _LIBM_IMPORT = "from symgrad.jit import _libm as vm\n"
 _warned = False
@@ -81,7 +81,6 @@ def source_key(text: str, options: JitOptions = DEFAULT_OPTIONS, opt_level: int 
         f"opt {opt_level}" if opt_level is not None else "",
         _VERSION,
         hashlib.sha256(_ELEMENTARY).hexdigest(),
-        hashlib.sha256(_SPECIAL).hexdigest(),
         numba.__version__,
         np.__version__,
         sys.version,

@@ -168,15 +168,17 @@ class Kernel:
         return out.reshape(tuple(shape) + self.shape)
 
 
+def _is_real_number(v) -> bool:
+    """A number that is not complex: ``numbers.Real``, or ``Decimal`` (a ``Number`` only)."""
+    return isinstance(v, numbers.Real) or (isinstance(v, numbers.Number) and not isinstance(v, numbers.Complex))
+
+
 def _real_array(symbol, value) -> np.ndarray:
     """``value`` as a float64 array, or an ``InputError`` naming ``symbol``: text, ``None`` and
     complex numbers are refused (NumPy would read ``"2"`` as 2.0 and ``None`` as NaN)."""
     try:
         raw = np.asarray(value)
-        if raw.dtype.kind == "O" and all(
-            isinstance(v, numbers.Number) and not isinstance(v, numbers.Complex) or isinstance(v, numbers.Real)
-            for v in raw.flat
-        ):
+        if raw.dtype.kind == "O" and all(map(_is_real_number, raw.flat)):
             raw = raw.astype(np.float64)
         if raw.dtype.kind in "biuf":
             return raw.astype(np.float64, copy=False)

@@ -17,7 +17,7 @@ from symgrad._data import as_column as _checked_column
 from symgrad._expr import as_expr, check_supported, free_symbols
 from symgrad.errors import ExpressionTypeError, InputError, MissingSymbolError
 
-__all__ = ["Dataset", "FitSpec", "fit_spec", "columns_for", "is_dataframe"]
+__all__ = ["Dataset", "FitSpec", "check_sigma", "fit_spec", "columns_for", "is_dataframe"]
 
 #: Data given as one array, ``params`` not given, and more than one symbol left that no
 #: option names: the first of these names present is the data symbol.
@@ -182,6 +182,14 @@ def _number(value, what: str) -> float:
     return float(value)
 
 
+def check_sigma(sigma: np.ndarray, name: str = "sigma") -> None:
+    """``InputError`` naming the first row where ``sigma`` is not > 0 (NaN is named elsewhere, as data)."""
+    bad = np.flatnonzero(sigma <= 0)
+    if bad.size:
+        j = int(bad[0])
+        raise InputError(f"{name} must be > 0 everywhere; it is {float(sigma[j])!r} at row {j}")
+
+
 def fit_spec(model, data, y, *, params=None, p0=None, sigma=None, bounds=None, fixed=None) -> FitSpec:
     """Check what ``curve_fit`` was given and return the :class:`FitSpec`; see ``curve_fit``."""
     is_global = isinstance(model, (list, tuple))
@@ -236,9 +244,8 @@ def fit_spec(model, data, y, *, params=None, p0=None, sigma=None, bounds=None, f
         suffix = f"[{i}]" if is_global else ""
         yv = _observed(yi, d, "y" + suffix, where, n)
         sv = None if si is None else _observed(si, d, "sigma" + suffix, where, len(yv))
-        if sv is not None and np.any(sv <= 0):
-            j = int(np.flatnonzero(sv <= 0)[0])
-            raise InputError(f"sigma{suffix} must be > 0 everywhere; it is {float(sv[j])!r} at row {j}")
+        if sv is not None:
+            check_sigma(sv, "sigma" + suffix)
         datasets.append(Dataset(m, symbols, cols, yv, sv))
         data_symbols |= set(symbols)
 
