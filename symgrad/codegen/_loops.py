@@ -12,7 +12,9 @@ reordering any sum: each sample's value is computed in the order the program giv
 whatever the machine, the block or the thread count. A long sum over many members
 (a dense layer's ``sum_m W[k, m] * y[m]``) is computed ``FORWARD_UNITS`` members and
 ``FORWARD_TERMS`` terms per pass over the samples, each ``y`` loaded once for the
-members, each member's terms still added one after the other.
+members, each member's terms still added one after the other. A term that is a
+product of two factors is added with one fused multiply-add (``vm.fma``: one
+rounding, the same bits on every machine), here and in the gradient rows below.
 
 The reverse pass (kind ``vg``) runs the families backwards, adding each template
 derivative times the family's adjoint ``_a{f}[k, s]`` into the adjoints of what the
@@ -147,12 +149,13 @@ class _Writer:
                 # one at a time, with a quarter of the loads and stores of _q.
                 done = f.length - f.length % UNROLL
                 self.emit(d, f"for _m in range(0, {done}, {UNROLL}):")
-                terms = []
+                total = "_q[_s]"
                 for u in range(UNROLL):
                     m = "_m" if u == 0 else f"_m + {u}"
                     self.hoist(f.term_slots, f.length, m, "_w", d + 1, suffix=f"_{u}")
-                    terms.append(KernelPrinter(self.names(f, number, "_q[_s]", m, f"_{u}"), vector_math=True).doprint(f.term))
-                self.samples(d + 1, "_q[_s] = _q[_s] + " + " + ".join(f"({t})" for t in terms))
+                    names = self.names(f, number, "_q[_s]", m, f"_{u}")
+                    total = _plus(total, f.term, KernelPrinter(names, vector_math=True))
+                self.samples(d + 1, f"_q[_s] = {total}")
             if done < f.length:
                 self.emit(d, f"for _m in range({done}, {f.length}):" if done else f"for _m in range({f.length}):")
                 self.hoist(f.term_slots, f.length, "_m", "_w", d + 1)
@@ -160,7 +163,8 @@ class _Writer:
                 if store_terms:  # the reverse pass reads the terms instead of computing them again
                     self.samples(d + 1, f"_term = {term}", f"_E{number}[{_term_row(f)}, _s] = _term", "_q[_s] += _term")
                 else:
-                    step = f"_q[_s] += {term}" if f.reduce == "add" else f"_q[_s] = {f.reduce}(_q[_s], {term})"
+                    step = (f"_q[_s] = {_plus('_q[_s]', f.term, printer)}" if f.reduce == "add"
+                            else f"_q[_s] = {f.reduce}(_q[_s], {term})")
                     self.samples(d + 1, step)
         self.hoist(f.slots, 0, None, "_u", d)
         body = [f"_v{number}[_k, _s] = {printer.doprint(f.value)}"]
@@ -201,7 +205,8 @@ class _Writer:
         shared: dict = {}
         sums = []
         for j, k in enumerate(members):
-            parts = []
+            at = f"_P{number}[{k}, _s]"
+            total = at
             for u, m in enumerate(terms):
                 names = {}
                 for i, s in enumerate(f.term_slots):
@@ -214,9 +219,8 @@ class _Writer:
                     if s.index.step == 0:  # the same for every member
                         text = shared.setdefault(text, f"_x{len(shared)}")
                     names[s.symbol] = text
-                parts.append(f"({KernelPrinter(names, vector_math=True).doprint(f.term)})")
-            at = f"_P{number}[{k}, _s]"
-            sums.append(f"{at} = {at} + " + " + ".join(parts))
+                total = _plus(total, f.term, KernelPrinter(names, vector_math=True))
+            sums.append(f"{at} = {total}")
         self.samples(depth, *[f"{name} = {text}" for text, name in shared.items()], *sums)
 
     def backward(self, number: int, f, depth: int, store_terms: bool = False) -> None:
@@ -235,8 +239,12 @@ class _Writer:
             return
         pairs = [(s, dt.xreplace(stored)) for s, dt in zip(f.term_slots, f.d_term) if dt is not None and dt != 0]
         blocked = _blocked(f)
-        q = f"_Q{number}[_k, _s]" if blocked else "_q[_s]"
-        self.samples(d, f"{q} = {_times(f'_a{number}[_k, _s]', f.d_reduced, printer)}")
+        # The adjoints times d value / d sum, per member (blocked) or per sample; the
+        # adjoints themselves where that factor is 1 (a dense layer before its bias).
+        scaled = "_a" if blocked and f.d_reduced == 1 else "_Q"
+        q = f"{scaled}{number}[_k, _s]" if blocked else "_q[_s]"
+        if q != f"_a{number}[_k, _s]":
+            self.samples(d, f"{q} = {_times(f'_a{number}[_k, _s]', f.d_reduced, printer)}")
         if f.reduce != "add":
             self.winner(number, f, pairs, printer, d)
             return
@@ -257,10 +265,10 @@ class _Writer:
                 if whole:
                     self.emit(depth, f"for _k in range(0, {whole}, {DENSE_UNITS}):")
                     members = ["_k"] + [f"_k + {j}" for j in range(1, DENSE_UNITS)]
-                    self.dense_gradient(number, f, s, depth + 1, members, lambda k, i: f"_Q{number}[{k}, {i}]")
+                    self.dense_gradient(number, f, s, depth + 1, members, lambda k, i: f"{scaled}{number}[{k}, {i}]")
                 if whole < f.size:
                     self.emit(depth, f"for _k in range({whole}, {f.size}):")
-                    self.dense_gradient(number, f, s, depth + 1, ["_k"], lambda k, i: f"_Q{number}[{k}, {i}]")
+                    self.dense_gradient(number, f, s, depth + 1, ["_k"], lambda k, i: f"{scaled}{number}[{k}, {i}]")
 
     def dense_gradient(self, number: int, f, slot, depth: int, members, adjoint) -> None:
         """Add ``sum_s adjoint(k, s) * y[s, m]`` into the gradient row of each member ``k``.
@@ -277,7 +285,10 @@ class _Writer:
         e(depth + 1, f"for _m in range({f.length}):")
         e(depth + 2, "; ".join(f"_z{u} = _y{number}[_s + {u}, _m]" for u in u_all))
         for j, row in enumerate(rows):
-            e(depth + 2, f"{row} = {row} + " + " + ".join(f"_c{j}_{u} * _z{u}" for u in u_all))
+            total = row
+            for u in u_all:
+                total = f"vm.fma(_c{j}_{u}, _z{u}, {total})"
+            e(depth + 2, f"{row} = {total}")
         e(depth, "for _s in range(_whole, _nb):")
         k = "_k"
         if len(members) > 1:  # one loop over the members: less code to compile
@@ -287,7 +298,7 @@ class _Writer:
         row = f"_g[{self.index(slot, f.length, '_m', k)}]"
         e(depth + 1, f"_c = {adjoint(k, '_s')}")
         e(depth + 1, f"for _m in range({f.length}):")
-        e(depth + 2, f"{row} += _c * _y{number}[_s, _m]")
+        e(depth + 2, f"{row} = vm.fma(_c, _y{number}[_s, _m], {row})")
 
     def accumulate(self, slot, length, m, adjoint: str, d, printer, depth: int) -> None:
         """Add ``adjoint * d`` into what ``slot`` read: a parameter or a family's adjoints."""
@@ -361,6 +372,18 @@ def _blocked(f) -> bool:
     return np.unique(every).size == every.size
 
 
+def _keeps_reduced(f) -> bool:
+    """Whether the reverse pass of ``f`` reads its sum, maximum or minimum ``R[k]``
+    (kept in ``_r{number}`` by the forward pass): a maximum's winners are found by it,
+    and a derivative may name it (``d log(R) / d R = 1 / R``); ``R + b`` needs none."""
+    if f.reduce is None:
+        return False
+    if f.reduce != "add":
+        return True
+    return any(d is not None and isinstance(d, sp.Basic) and d.has(f.reduced)
+               for d in (*f.d_value, *f.d_term, f.d_reduced))
+
+
 def _forward_blocked(f) -> bool:
     """Whether the sum of ``f`` is computed for several members per pass: a long sum over
     many members whose term reads parameters, data and values at affine indices."""
@@ -385,6 +408,20 @@ def _dense_input(f):
         if d is not None and f.reduce == "add" and _dense(f, slot, d):
             return next(s for s in f.term_slots if s.symbol == d)
     return None
+
+
+def _plus(total: str, term, printer) -> str:
+    """``total + term`` as printed; a product of two factors as one fused multiply-add.
+
+    ``vm.fma(a, b, total)`` rounds once where ``total + a * b`` rounds twice: the same
+    order of the terms, the error of each product gone, and on FMA hardware half the
+    instructions. A quotient (a factor ``1 / v``) is left as written: the printer
+    divides, where a product with the reciprocal would round once more.
+    """
+    if term.is_Mul and len(term.args) == 2 and not any(a.is_Pow and a.exp.is_negative for a in term.args):
+        a, b = term.args
+        return f"vm.fma({printer.doprint(a)}, {printer.doprint(b)}, {total})"
+    return f"{total} + ({printer.doprint(term)})"
 
 
 def _times(factor: str, d, printer) -> str:
@@ -421,13 +458,13 @@ def loops_source(program, what: str, kind: str = "vg", block: int = 64) -> Kerne
         if grad and f.active:
             adjoints.append(number)
             e(1, f"_a{number} = vm.empty2({f.size}, {block})")
-            if f.reduce is not None:
+            if _keeps_reduced(f):
                 e(1, f"_r{number} = vm.empty2({f.size}, {block})")
             y = _dense_input(f)
             if y is not None:
                 dense[number] = y
                 e(1, f"_y{number} = vm.empty2({block}, {f.length})")
-            if _blocked(f):
+            if _blocked(f) and f.d_reduced != 1:
                 e(1, f"_Q{number} = vm.empty2({f.size}, {block})")
             if _stores_terms(f):
                 e(1, f"_E{number} = vm.empty2({f.size * f.length}, {block})")
@@ -446,7 +483,7 @@ def loops_source(program, what: str, kind: str = "vg", block: int = 64) -> Kerne
     for number in adjoints:
         e(1, f"_a{number}[:, :] = 0.0")
     for number, f in enumerate(families):
-        w.forward(number, f, 1, grad and f.active and f.reduce is not None, grad and _stores_terms(f))
+        w.forward(number, f, 1, grad and f.active and _keeps_reduced(f), grad and _stores_terms(f))
     e(1, "_total = 0.0")
     w.samples(1, f"_total = vm.accumulate(_total, _v{last}[0, _s])")
     if grad:

@@ -12,10 +12,10 @@ import math
 
 import numba
 
-from symgrad.jit._elementary import empty1, empty2  # noqa: F401  (re-exported for the generated modules)
+from symgrad.jit._elementary import empty1, empty2, fma  # noqa: F401  (re-exported for the generated modules)
 from symgrad.jit._window import window  # noqa: F401
 
-__all__ = ["exp", "expm1", "log", "log1p", "tanh", "accumulate", "empty1", "empty2", "window"]
+__all__ = ["exp", "expm1", "log", "log1p", "tanh", "accumulate", "fma", "empty1", "empty2", "window"]
 
 _JIT = {"error_model": "numpy", "cache": False, "nogil": True}
 

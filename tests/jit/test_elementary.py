@@ -169,3 +169,44 @@ def test_the_cache_key_follows_the_elementary_functions(monkeypatch):
     monkeypatch.setattr(_cache, "_ELEMENTARY", _cache._ELEMENTARY + b"# changed\n")
     assert source_key("text") != before
     assert source_key("text", JitOptions(vector_math=False)) != source_key("text", JitOptions(vector_math=True))
+
+
+@numba.njit
+def _fused(a, b, c, out):
+    for i in range(a.shape[0]):
+        out[i] = vm.fma(a[i], b[i], c[i])
+
+
+def test_fma_rounds_once():
+    """``vm.fma(a, b, c)`` is the exact ``a * b + c`` rounded once to nearest (Python's
+    ``float(Fraction)`` rounds correctly), vectorised or not; ``a * b + c`` rounds twice."""
+    from fractions import Fraction
+
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal(2000) * 10.0 ** rng.integers(-20, 20, 2000)
+    b = rng.standard_normal(2000) * 10.0 ** rng.integers(-20, 20, 2000)
+    c = -a * b * (1 + rng.integers(-3, 4, 2000) * 2.0 ** -52)  # cancellation: the product's error shows
+    c[:500] = rng.standard_normal(500)
+    a[0], b[0], c[0] = 1.0 + 2.0 ** -30, 1.0 - 2.0 ** -30, -1.0  # a*b = 1 - 2**-60 exactly
+    out = np.empty_like(a)
+    _fused(a, b, c, out)
+    want = np.array([float(Fraction(x) * Fraction(y) + Fraction(z)) for x, y, z in zip(a, b, c)])
+    assert np.array_equal(out, want)
+    assert out[0] == -(2.0 ** -60) and a[0] * b[0] + c[0] == 0.0
+    assert np.count_nonzero(a * b + c != want) > 100  # the unfused sum differs: the check can fail
+
+
+def test_fma_special_values():
+    """IEEE 754's fusedMultiplyAdd: NaN for inf * 0 and inf - inf, no overflow of the
+    product where the sum is finite, the sign of an exact zero, integers converted."""
+    from fractions import Fraction
+
+    @numba.njit
+    def f(a, b, c):
+        return vm.fma(a, b, c)
+
+    assert math.isnan(f(INF, 0.0, 1.0)) and math.isnan(f(NAN, 1.0, 1.0)) and math.isnan(f(INF, 1.0, -INF))
+    assert f(1e308, 10.0, -INF) == -INF
+    assert f(1e308, 2.5, -1.7e308) == float(Fraction(1e308) * Fraction(2.5) - Fraction(1.7e308))  # unfused: inf
+    assert math.copysign(1.0, f(-0.0, 1.0, -0.0)) == -1.0 and math.copysign(1.0, f(-0.0, 1.0, 0.0)) == 1.0
+    assert f(2, 3, 1) == 7.0 and f(TINY, 0.5, 0.0) == 0.0 and f(TINY, 1.5, 0.0) == 2 * TINY
