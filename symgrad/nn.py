@@ -342,7 +342,7 @@ def _times(weight: sp.Symbol, x: sp.Expr) -> sp.Expr:
     in a network takes most of the time to build it."""
     if x.is_Number:
         return weight * x
-    return sp.Mul(weight, x, evaluate=False)
+    return sp.Mul._from_args((weight, x))  # what Mul(weight, x, evaluate=False) makes, in a quarter of the time
 
 
 def _shift_by_max(zs: list[sp.Expr]) -> list[sp.Expr]:
