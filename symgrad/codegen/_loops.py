@@ -239,11 +239,11 @@ class _Writer:
             return
         pairs = [(s, dt.xreplace(stored)) for s, dt in zip(f.term_slots, f.d_term) if dt is not None and dt != 0]
         blocked = _blocked(f)
-        # The adjoints times d value / d sum, per member (blocked) or per sample; the
-        # adjoints themselves where that factor is 1 (a dense layer before its bias).
-        scaled = "_a" if blocked and f.d_reduced == 1 else "_Q"
-        q = f"{scaled}{number}[_k, _s]" if blocked else "_q[_s]"
-        if q != f"_a{number}[_k, _s]":
+        # The adjoints times d value / d sum: per sample, or per member in _Q (blocked);
+        # the adjoints themselves where that factor is 1 (_scaled_copy).
+        scaled = f"_Q{number}" if _scaled_copy(f) else f"_a{number}"
+        q = f"{scaled}[_k, _s]" if blocked else "_q[_s]"
+        if not blocked or _scaled_copy(f):
             self.samples(d, f"{q} = {_times(f'_a{number}[_k, _s]', f.d_reduced, printer)}")
         if f.reduce != "add":
             self.winner(number, f, pairs, printer, d)
@@ -265,10 +265,10 @@ class _Writer:
                 if whole:
                     self.emit(depth, f"for _k in range(0, {whole}, {DENSE_UNITS}):")
                     members = ["_k"] + [f"_k + {j}" for j in range(1, DENSE_UNITS)]
-                    self.dense_gradient(number, f, s, depth + 1, members, lambda k, i: f"{scaled}{number}[{k}, {i}]")
+                    self.dense_gradient(number, f, s, depth + 1, members, lambda k, i: f"{scaled}[{k}, {i}]")
                 if whole < f.size:
                     self.emit(depth, f"for _k in range({whole}, {f.size}):")
-                    self.dense_gradient(number, f, s, depth + 1, ["_k"], lambda k, i: f"{scaled}{number}[{k}, {i}]")
+                    self.dense_gradient(number, f, s, depth + 1, ["_k"], lambda k, i: f"{scaled}[{k}, {i}]")
 
     def dense_gradient(self, number: int, f, slot, depth: int, members, adjoint) -> None:
         """Add ``sum_s adjoint(k, s) * y[s, m]`` into the gradient row of each member ``k``.
@@ -380,8 +380,14 @@ def _keeps_reduced(f) -> bool:
         return False
     if f.reduce != "add":
         return True
-    return any(d is not None and isinstance(d, sp.Basic) and d.has(f.reduced)
-               for d in (*f.d_value, *f.d_term, f.d_reduced))
+    return any(isinstance(d, sp.Basic) and d.has(f.reduced) for d in (*f.d_value, *f.d_term, f.d_reduced))
+
+
+def _scaled_copy(f) -> bool:
+    """Whether a blocked ``f`` keeps its adjoints times ``d value / d sum`` in ``_Q``:
+    where that factor is 1 (a dense layer's sum before its bias) the blocked gradient
+    rows read the adjoints themselves."""
+    return _blocked(f) and f.d_reduced != 1
 
 
 def _forward_blocked(f) -> bool:
@@ -464,7 +470,7 @@ def loops_source(program, what: str, kind: str = "vg", block: int = 64) -> Kerne
             if y is not None:
                 dense[number] = y
                 e(1, f"_y{number} = vm.empty2({block}, {f.length})")
-            if _blocked(f) and f.d_reduced != 1:
+            if _scaled_copy(f):
                 e(1, f"_Q{number} = vm.empty2({f.size}, {block})")
             if _stores_terms(f):
                 e(1, f"_E{number} = vm.empty2({f.size * f.length}, {block})")

@@ -83,12 +83,27 @@ def _float(typingctx, i):
 
 
 @intrinsic
-def _fma(typingctx, a, b, c):
-    """``a * b + c`` rounded once (``llvm.fma``; one instruction on FMA hardware)."""
-    def codegen(context, builder, signature, args):
-        return builder.fma(*args)
+def fma(typingctx, a, b, c):
+    """``a * b + c`` rounded once: one instruction where the processor has fused
+    multiply-adds (every x86-64 since 2013, every ARMv8), the C library's ``fma``
+    elsewhere, so the same bits on every machine.
 
-    return types.float64(types.float64, types.float64, types.float64), codegen
+    The loops engine adds each product term of a sum this way (a dense layer's
+    ``sum_m W[k, m] * y[m]`` and its gradient rows): one rounding per term instead
+    of two, in the same order, and half the arithmetic instructions. An intrinsic,
+    not a compiled function, so that it is written into the caller's code as it is
+    compiled (a call of a function, sixteen to a loop, is not always inlined).
+    The range reductions and polynomials below use it too. Integers and booleans
+    are converted to float64 first.
+    """
+    if not all(isinstance(t, (types.Float, types.Integer, types.Boolean)) for t in (a, b, c)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        x, y, z = (context.cast(builder, v, t, types.float64) for v, t in zip(args, signature.args))
+        return builder.fma(x, y, z)
+
+    return types.float64(a, b, c), codegen
 
 
 #: ln 2 = LN2_HI + LN2_LO: LN2_HI is ln 2 rounded to 32 significant bits, so that
@@ -119,10 +134,10 @@ _T6, _T7, _T8, _T9, _T10 = (2.0 / (2 * k + 1) for k in range(6, 11))
 @_jit()
 def _reduce(x):
     """``(k, r)`` with ``x = k ln 2 + r``, ``|r| <= ln(2)/2``; ``k`` as a float and as bits."""
-    t = _fma(x, _INV_LN2, _SHIFT)
+    t = fma(x, _INV_LN2, _SHIFT)
     k = t - _SHIFT
-    r = _fma(-k, LN2_HI, x)
-    r = _fma(-k, LN2_LO, r)
+    r = fma(-k, LN2_HI, x)
+    r = fma(-k, LN2_LO, r)
     return k, r, _bits(t) - _SHIFT_BITS
 
 
@@ -136,10 +151,10 @@ def _q(r):
     """
     r2 = r * r
     r4 = r2 * r2
-    a = _fma(_fma(_F5, r, _F4), r2, _fma(_F3, r, _F2))
-    b = _fma(_fma(_F9, r, _F8), r2, _fma(_F7, r, _F6))
-    c = _fma(_fma(_F13, r, _F12), r2, _fma(_F11, r, _F10))
-    return _fma(_fma(c, r4, b), r4, a)
+    a = fma(fma(_F5, r, _F4), r2, fma(_F3, r, _F2))
+    b = fma(fma(_F9, r, _F8), r2, fma(_F7, r, _F6))
+    c = fma(fma(_F13, r, _F12), r2, fma(_F11, r, _F10))
+    return fma(fma(c, r4, b), r4, a)
 
 
 @_jit()
@@ -161,8 +176,8 @@ def exp(x):
     """
     xc = min(max(x, -746.0), 710.0)
     k, r, kb = _reduce(xc)
-    p = _fma(r * r, _q(r), r) + 1.0
-    half = _bits(_fma(k, 0.5, _SHIFT)) - _SHIFT_BITS  # k1 = round(k / 2), k2 = k - k1
+    p = fma(r * r, _q(r), r) + 1.0
+    half = _bits(fma(k, 0.5, _SHIFT)) - _SHIFT_BITS  # k1 = round(k / 2), k2 = k - k1
     y = p * _pow2(half) * _pow2(kb - half)
     return x if x != x else y
 
@@ -176,7 +191,7 @@ def _expm1(x):
     k1 = kb - 24 if big else kb
     s = _pow2(k1)
     # s (r + r**2 q) + (s - 1), its large part s r + (s - 1) rounded on its own first
-    y = _fma(s, r * r * _q(r), _fma(s, r, s - 1.0))
+    y = fma(s, r * r * _q(r), fma(s, r, s - 1.0))
     y = y * 16777216.0 if big else y
     return x if x == 0.0 else y  # keeps the sign of zero
 
@@ -211,11 +226,11 @@ def _log(u, c):
     w = s * s
     w2 = w * w
     w4 = w2 * w2
-    a = _fma(_fma(_T4, w, _T3), w2, _fma(_T2, w, _T1))
-    b = _fma(_fma(_T8, w, _T7), w2, _fma(_T6, w, _T5))
-    t = _fma(_fma(_fma(_T10, w, _T9), w4, b), w4, a) * w  # Estrin's scheme, as in _q
+    a = fma(fma(_T4, w, _T3), w2, fma(_T2, w, _T1))
+    b = fma(fma(_T8, w, _T7), w2, fma(_T6, w, _T5))
+    t = fma(fma(fma(_T10, w, _T9), w4, b), w4, a) * w  # Estrin's scheme, as in _q
     small = ef * LN2_LO - s * (f - t)
-    return _fma(ef, LN2_HI, f + small)
+    return fma(ef, LN2_HI, f + small)
 
 
 @_jit()
@@ -262,7 +277,7 @@ def tanh(x):
     dl = (2.0 - d) + e if e < 2.0 else (e - d) + 2.0  # e + 2 = d + dl exactly
     inv = 1.0 / d
     t0 = e * inv
-    t = _fma(_fma(-t0, d, e) - t0 * dl, inv, t0)  # t0 + (e - t0 (d + dl)) / d
+    t = fma(fma(-t0, d, e) - t0 * dl, inv, t0)  # t0 + (e - t0 (d + dl)) / d
     y = _float(_bits(t) | (_bits(x) & _SIGN))
     return x if x != x else y
 
@@ -277,29 +292,6 @@ def accumulate(total, term):
     width of the machine, never on the number of threads.
     """
     return total + term
-
-
-@intrinsic
-def fma(typingctx, a, b, c):
-    """``a * b + c`` rounded once: one instruction where the processor has fused
-    multiply-adds (every x86-64 since 2013, every ARMv8), the C library's ``fma``
-    elsewhere, so the same bits on every machine.
-
-    The loops engine adds each product term of a sum this way (a dense layer's
-    ``sum_m W[k, m] * y[m]`` and its gradient rows): one rounding per term instead
-    of two, in the same order, and half the arithmetic instructions. An intrinsic,
-    not a compiled function, so that it is written into the caller's code as it is
-    compiled (a call of a function, sixteen to a loop, is not always inlined).
-    Integers and booleans are converted to float64 first.
-    """
-    if not all(isinstance(t, (types.Float, types.Integer, types.Boolean)) for t in (a, b, c)):
-        return None
-
-    def codegen(context, builder, signature, args):
-        x, y, z = (context.cast(builder, v, t, types.float64) for v, t in zip(args, signature.args))
-        return builder.fma(x, y, z)
-
-    return types.float64(a, b, c), codegen
 
 
 @_jit()
