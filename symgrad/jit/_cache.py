@@ -233,13 +233,13 @@ def builtin_kernel(function=None, *, options: JitOptions | None = None):
     return LazyKernel(function, functools.partial(_compile_builtin, options=options or _BUILTIN_OPTIONS))
 
 
-def cached_njit(function, **kwargs):
-    """``numba.njit(cache=True, **kwargs)(function)``, or ``None`` where Numba finds no folder
-    to cache it in (a read-only install and a read-only ``$HOME``: "no locator available")."""
+def cached_njit(function, signature=None, **kwargs):
+    """``numba.njit(signature, cache=True, **kwargs)(function)``, or ``None`` where Numba finds no
+    folder to cache it in (a read-only install and a read-only ``$HOME``: "no locator available")."""
     import numba
 
     try:
-        return numba.njit(**dict(kwargs, cache=True))(function)
+        return numba.njit(signature, **dict(kwargs, cache=True))(function)
     except RuntimeError as exc:
         if "no locator" not in str(exc):
             raise

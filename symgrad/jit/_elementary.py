@@ -294,7 +294,23 @@ def accumulate(total, term):
     return total + term
 
 
-@_jit()
+def _sized(signature: str):
+    """``_jit`` with one explicit signature: the dispatcher takes no other.
+
+    A kernel calls ``vm.empty2(16, 64)`` with integer constants, which Numba types as
+    literals; a dispatcher that may compile would compile (and cache) a new
+    specialisation for each pair of sizes, ``np.empty`` with it: 0.1 s of CPU for each
+    new work array shape of a new network. With the signature fixed, every call
+    converts its literals to ``int64`` and uses the one machine code.
+    """
+    def wrap(function):
+        compiled = cached_njit(function, signature, **_JIT)
+        return compiled if compiled is not None else numba.njit(signature, cache=False, **_JIT)(function)
+
+    return wrap
+
+
+@_sized("float64[::1](int64)")
 def empty1(n):
     """``np.empty(n)``, for a kernel's work arrays.
 
@@ -305,7 +321,7 @@ def empty1(n):
     return np.empty(n)
 
 
-@_jit()
+@_sized("float64[:, ::1](int64, int64)")
 def empty2(rows, cols):
     """``np.empty((rows, cols))``, C-contiguous (see :func:`empty1`)."""
     return np.empty((rows, cols))
