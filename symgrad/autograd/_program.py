@@ -27,7 +27,7 @@ import numpy as np
 import sympy as sp
 
 from symgrad._functions import ELEMENTARY
-from symgrad.autograd._rules import FORWARD, VJP_RULES
+from symgrad.autograd._rules import FLAT, FORWARD, VJP_RULES
 from symgrad.errors import UnsupportedFunctionError
 
 __all__ = ["TapeProgram"]
@@ -37,8 +37,6 @@ __all__ = ["TapeProgram"]
 UNARY = {**{row.sympy: row.name for row in ELEMENTARY}, sp.Abs: "abs", sp.sign: "sign"}
 #: n-ary SymPy class -> n-ary tape primitive.
 EXTREMA = {sp.Max: "max_n", sp.Min: "min_n"}
-#: Primitives whose vector-Jacobian product is zero (steps): backward skips them.
-FLAT = frozenset({"sign", "heaviside"} | {row.name for row in ELEMENTARY if row.flat})
 
 
 class _Group:

@@ -201,3 +201,9 @@ VJP_RULES.update(_layers_rules.VJP_RULES)
 # as their SymPy class
 FORWARD.update({row.name: row.forward for row in ELEMENTARY})
 VJP_RULES.update({row.name: row.vjp for row in ELEMENTARY})
+
+#: Primitives whose vector-Jacobian product is zero (steps: sign, Heaviside, floor, ...).
+#: A reverse pass passes nothing back through them: their arguments may have a
+#: non-finite slope where the step is flat (sign(p**p) at p = -1, where the slope of
+#: p**p holds log(-1)), and 0 times it would be NaN.
+FLAT = frozenset({"sign", "heaviside"} | {row.name for row in ELEMENTARY if row.flat})

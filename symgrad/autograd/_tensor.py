@@ -8,7 +8,7 @@ import numpy as np
 import sympy as sp
 
 from symgrad._functions import ELEMENTARY
-from symgrad.autograd._rules import FORWARD, VJP_RULES
+from symgrad.autograd._rules import FLAT, FORWARD, VJP_RULES
 from symgrad.errors import InputError, OptionTypeError, UnsupportedFunctionError
 
 __all__ = ["Tensor", "apply", "unbroadcast"]
@@ -257,7 +257,7 @@ class Tensor:
             if g is None:
                 continue
             node.grad = g if node.grad is None else node.grad + g
-            if node._op is None:
+            if node._op is None or node._op in FLAT:  # a step passes nothing back
                 continue
             rules = VJP_RULES.get(node._op)
             if rules is None:

@@ -157,17 +157,52 @@ def _branches(value) -> tuple | None:
     return None
 
 
-def _selection(value) -> tuple | None:
-    """``(branches of each selecting term, the other terms)`` of an adjoint, or None."""
+#: Selections an adjoint carries on from the adjoints in its terms, at most: a guarded
+#: product is written once per selection, and the adjoint of a layer's input sums
+#: one selected term per unit of the layer above (relu units: every product further
+#: down would test all of them). Beyond it those terms count as unselected, as before.
+CARRIED = 4
+
+
+def _selection(value, selections) -> tuple | None:
+    """``(branches of each selecting term, the other terms)`` of an adjoint, or None.
+
+    A term that is a factor times an adjoint with a selection of its own (``a * t``,
+    the adjoint ``a`` of ``t * log(p)`` under ``Piecewise((0, Eq(t, 0)), ...)`` passed on
+    to ``log(p)``) selects in the same branches, each times the factor: the zero of the
+    untaken branch travels down the chain rule, so ``0 * (1/p)`` at ``p = 0`` is never
+    formed further down. At most ``CARRIED`` selections are carried on so.
+    """
     terms = value.args if value.is_Add else (value,)
-    picked, rest = [], []
+    picked, rest, carried, carriers = [], [], [], []
     for term in terms:
         branches = _branches(term)
-        if branches is None:
-            rest.append(term)
-        else:
+        if branches is not None:
             picked.append(branches)
+            continue
+        held = _held(term, selections)
+        if held is None:
+            rest.append(term)
+            continue
+        factor, (inner, inner_rest) = held
+        carriers.append(term)
+        carried.extend(tuple((sp.S.Zero if e == 0 else factor * e, c) for e, c in b) for b in inner)
+        if inner_rest != 0:
+            rest.append(factor * inner_rest)
+    if len(carried) <= CARRIED:
+        picked += carried
+    else:  # a sum over a layer's units: guarded products would test every unit's branch
+        rest = [t for t in terms if _branches(t) is None]
     return (tuple(picked), sp.Add(*rest)) if picked else None
+
+
+def _held(term, selections):
+    """``(factor, selection)`` when ``term`` is a factor times one adjoint that selects, else None."""
+    factors = term.args if term.is_Mul else (term,)
+    held = [f for f in factors if f in selections]
+    if len(held) != 1:
+        return None
+    return sp.Mul(*[f for f in factors if f is not held[0]]), selections[held[0]]
 
 
 def _flattened(selection, selections) -> tuple:
@@ -195,15 +230,15 @@ def _nested(branches, selections) -> tuple:
 
 
 def _inner_branches(e, selections):
-    """The branches of ``e`` when it is (a factor times) an adjoint that is one selecting term."""
-    factors = e.args if e.is_Mul else (e,)
-    held = [f for f in factors if f in selections]
-    if len(held) != 1:
-        return None
-    picked, rest = selections[held[0]]
+    """The branches of ``e`` when it is (a factor times) an adjoint that is one selecting
+    term, or itself selects (a local derivative's ``Piecewise`` written inside an
+    adjoint's branch by ``_product``)."""
+    held = _held(e, selections)
+    if held is None:
+        return _branches(e)
+    factor, (picked, rest) = held
     if rest != 0 or len(picked) != 1:
         return None
-    factor = sp.Mul(*[f for f in factors if f is not held[0]])
     return [(sp.S.Zero if e_i == 0 else factor * e_i, c_i) for e_i, c_i in picked[0]]
 
 
@@ -222,28 +257,40 @@ def _product(adjoint, d, selection, name):
     The untaken branch of ``Piecewise((p, c), (log(p), True))`` has adjoint 0, and
     ``0 * (1/p)`` at ``p = 0`` would be NaN: the product is written inside the same
     branches instead (term by term for a sum of such adjoints), so the 0 is selected,
-    never multiplied. Conditions are copied, never formed from adjoints, so derivatives
-    of the result stay Piecewise of the original conditions (no ``ITE`` when
-    differentiated again). ``name`` gives a large branch expression a temporary.
+    never multiplied. A local derivative that selects too is written around the
+    adjoint when its branches are finite (relu's and Max's selectors: one test), inside
+    the adjoint's branches when they are not (``b**e``'s d/de is
+    ``Piecewise((0, Eq(b, 0)), (b**e*log(b), True))``, whose condition may be undefined
+    where the adjoint selects 0: ``b = sqrt(-x)`` under ``x > 0``). Conditions are copied, never formed
+    from adjoints, so derivatives of the result stay Piecewise of the original
+    conditions (no ``ITE`` when differentiated again). ``name`` gives a large branch
+    expression a temporary.
     """
     if adjoint == 1:
         return d
     if d.is_Number:
         return adjoint * d
     local = _branches(d)
-    if local is not None:  # the local derivative selects: multiply inside its branches
-        # (each taken branch meets the adjoint's own selection: b**e's d/de is
-        # Piecewise((0, Eq(b, 0)), (b**e*log(b), True)), not finite where the adjoint
-        # selects 0 for a negative b)
+    if local is not None and (selection is None or all(_finite(e, name.inputs) for e, _ in local)):
+        # a selector with finite branches (relu's, Max's): one selection around the
+        # adjoint, whatever the adjoint's own (a sum of 16 selected terms stays one sum)
         return sp.Piecewise(*[(sp.S.Zero if e == 0 else _product(adjoint, e, selection, name), c) for e, c in local])
     if selection is None or _finite(d, name.inputs):
         return adjoint * d
     picked, rest = selection
     parts = [
-        sp.Piecewise(*[(sp.S.Zero if e == 0 else name(e) * d, c) for e, c in branches])
+        sp.Piecewise(*[(sp.S.Zero if e == 0 else _times(name(e), d), c) for e, c in branches])
         for branches in picked
     ]
-    return sp.Add(*parts, name(rest) * d if rest != 0 else sp.S.Zero)
+    return sp.Add(*parts, _times(name(rest), d) if rest != 0 else sp.S.Zero)
+
+
+def _times(factor, d):
+    """``factor * d``, inside the branches of ``d`` (and of its branches) where it selects."""
+    local = _branches(d)
+    if local is None:
+        return factor * d
+    return sp.Piecewise(*[(sp.S.Zero if e == 0 else _times(factor, e), c) for e, c in local])
 
 
 class _Names:
@@ -283,7 +330,7 @@ def reverse(program: Program, output: sp.Expr, wrt) -> tuple[list, list]:
             return value
         a = _temporary("a")
         new.append((a, value))
-        selection = _selection(value)
+        selection = _selection(value, selections)
         if selection is not None:
             selections[a] = _flattened(selection, selections)
         return a

@@ -124,6 +124,11 @@ def _expression(pick, symbols, depth):
         return sp.Min(a, expression(pick, symbols, depth - 1))
     if kind == 20:
         b, c = expression(pick, symbols, depth - 1), expression(pick, symbols, depth - 1)
+        if pick.integer(0, 2) == 0:
+            # a branch whose derivative is NaN where it is not taken (sqrt(-a) at a > 0),
+            # times a symbol: the zero adjoint of the untaken branch must stay selected
+            # through the product (test_found_defects.py, the zero weight of t log p)
+            c = pick.choice(symbols) * sp.sqrt(-a)
         return sp.Piecewise((b, a > 0), (c, True))
     if kind == 21:
         b = expression(pick, symbols, depth - 1)

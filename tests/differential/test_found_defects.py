@@ -77,6 +77,75 @@ def test_a_factor_of_untaken_branches_passes_no_nan_back():
     assert all(rel_error(g, e, m) <= TOLERANCE for g, e, m in zip(got, exact["grad"], exact["grad_M"]))
 
 
+def test_a_zero_weight_times_a_logarithm_passes_no_nan_back():
+    """Fixed: binary cross-entropy at a sure and right prediction (p = 0 for t = 0) had a NaN
+    gradient on the scalar engine. The term t log p is 0 for t = 0 (0 log 0 = 0); its adjoint
+    Piecewise((0, Eq(t, 0)), (-1, True)) times the factor t lost its selection, and that
+    product times log's 1/p was 0 * inf at p = 0. A factor times a selecting adjoint now
+    selects in the same branches. The exact derivatives, with the t log p term 0 for t = 0:
+    d/dp (-(1 - t) log(1 - p)) = (1 - t)/(1 - p) = 1, and d2/dp2 = (1 - t)/(1 - p)**2 = 1."""
+    import numpy as np
+
+    p, t, w = sp.symbols("p t w")
+    bce = sg.losses.binary_cross_entropy(p, t)
+    for engine in ("scalar", "loops"):
+        objective = sg.Objective(bce, [p], [t], engine=engine)
+        assert objective.value_and_grad([0.0], np.array([0.0]))[1].tolist() == [1.0], engine
+        assert objective.hessian([0.0], np.array([0.0])).tolist() == [[1.0]], engine
+    assert sg.compile(sg.gradient(bce, [p]), [p, t])(0.0, 0.0).tolist() == [1.0]
+    assert sg.compile(sg.hessian(bce, [p]), [p, t])(0.0, 0.0).tolist() == [1.0]  # (1, 1): a column
+    # through a model: p = w x, at w = 0 (every prediction 0) with targets 0, dL/dw = mean(x)
+    model = sg.losses.binary_cross_entropy(w * x, t)
+    _, grad = sg.Objective(model, [w], [x, t], engine="scalar").value_and_grad([0.0], np.array([1.0, 2.0]), np.zeros(2))
+    assert grad.tolist() == [1.5]
+
+
+def test_a_symbol_times_an_untaken_branch_passes_no_nan_back():
+    """Fixed with the zero weight above: Piecewise((p1**2, p0 > 0), (s*sqrt(-p0), True)) at
+    p0 > 0, s a parameter or a data symbol. The adjoint of s*sqrt(-p0) selects 0; times s
+    (a symbol, so a finite factor) it was written as a plain product, and that times
+    sqrt's slope -1/(2 sqrt(-p0)), NaN at p0 > 0, was NaN in the compiled gradient, the
+    Hessian and the objective. Exact (the first branch holds): d/dp0 = 0, d/dp1 = 2 p1,
+    d2/dp1^2 = 2, the rest 0."""
+    import numpy as np
+
+    p0, p1, x0 = sp.symbols("p0 p1 x0")
+    for s in (x0, p1):
+        expr = sp.Piecewise((p1**2, p0 > 0), (s * sp.sqrt(-p0), True))
+        args = [p0, p1, x0]
+        assert sg.compile(sg.gradient(expr, [p0, p1]), args)(0.5, 1.5, 2.0).tolist() == [0.0, 3.0]
+        assert sg.compile(sg.hessian(expr, [p0, p1]), args)(0.5, 1.5, 2.0).tolist() == [[0.0, 0.0], [0.0, 2.0]]
+        for engine in ("scalar", "loops"):
+            objective = sg.Objective(expr, [p0, p1], [x0], engine=engine)
+            value, grad = objective.value_and_grad([0.5, 1.5], np.array([2.0]))
+            assert (value, grad.tolist()) == (2.25, [0.0, 3.0]), engine
+            assert objective.hessian([0.5, 1.5], np.array([2.0])).tolist() == [[0.0, 0.0], [0.0, 2.0]], engine
+    # the same branch under a Min, whose selection holds the Piecewise's: Min(q, Piecewise)
+    # takes p0 (x0 > 0, p0 < q), so d/dp0 = 1; sqrt(-x0)'s slope stays inside both selections
+    expr = sp.Min((p0**2 + 1) ** sp.Rational(1, 4), sp.Piecewise((p0, x0 > 0), (p0 * sp.sqrt(-x0), True)))
+    assert sg.compile(sg.gradient(expr, [p0]), [p0, x0])(-0.45, 1.17).tolist() == [1.0]
+    assert sg.Objective(expr, [p0], [x0]).value_and_grad([-0.45], np.array([1.17]))[1].tolist() == [1.0]
+
+
+def test_autograd_passes_nothing_back_through_a_step():
+    """Found by the harness (x1*sign(p0**p0) at p0 = -1), fixed: the tensor engine passed
+    sign's zero slope on to p0**p0, whose slope in the exponent holds log(-1), and 0 * NaN
+    was NaN. A step (sign, Heaviside, floor, ...) now passes nothing back, as the tape
+    engine and the symbolic rule (sign' = 0) do: d/dp0 = 0, d/dx1 = sign((-1)**(-1)) = -1."""
+    import numpy as np
+
+    p0, x1 = sp.symbols("p0 x1")
+    expr = x1 * sp.sign(p0**p0)
+    assert sg.autograd.grad(expr, [p0, x1], [-1.0, 2.5]).tolist() == [0.0, -1.0]
+    p = sg.autograd.Tensor(-1.0, requires_grad=True)
+    (p**p).sign().backward()
+    assert p.grad == 0.0
+    floor = sg.autograd.grad(x1 * sp.floor(p0**p0), [p0], {p0: -1.0, x1: 2.5})
+    assert floor.tolist() == [0.0]
+    _, grad = sg.Objective(expr, [p0], [x1]).value_and_grad([-1.0], np.array([2.5]))
+    assert grad.tolist() == [0.0]
+
+
 def test_max_of_two_equal_functions_has_their_slope():
     """Found by bench/differential.py (seed 7), fixed: Max(p*sign(p), Abs(p)) is |p| for
     every real p, differentiable away from 0 with slope sign(p); the old tie convention
