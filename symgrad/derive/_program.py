@@ -277,12 +277,36 @@ def _product(adjoint, d, selection, name):
         return sp.Piecewise(*[(sp.S.Zero if e == 0 else _product(adjoint, e, selection, name), c) for e, c in local])
     if selection is None or _finite(d, name.inputs):
         return adjoint * d
+    return _selected_times(selection, d, name, 0)
+
+
+#: Levels of selections held in a branch (an adjoint that selects, in a branch of
+#: another) that a guarded product writes out.
+NESTED = 3
+
+
+def _selected_times(selection, d, name, depth):
+    """``d`` times the adjoint of ``selection``, inside each of its branches.
+
+    A branch that selects in turn (an adjoint with a sum of selections of its own, the
+    inner ``Piecewise`` in two branches of an outer one, or such a sum written out) is
+    written out in its branches too: as a symbol it would hide its zero where the
+    outer branches are not taken, and times ``d`` (``sqrt(sin(p))``'s slope where
+    ``sin(p) < 0``) give NaN.
+    """
     picked, rest = selection
     parts = [
-        sp.Piecewise(*[(sp.S.Zero if e == 0 else _times(name(e), d), c) for e, c in branches])
+        sp.Piecewise(*[(sp.S.Zero if e == 0 else _branch_times(e, d, name, depth), c) for e, c in branches])
         for branches in picked
     ]
     return sp.Add(*parts, _times(name(rest), d) if rest != 0 else sp.S.Zero)
+
+
+def _branch_times(e, d, name, depth):
+    selection = _selection(e, name.selections) if depth < NESTED else None
+    if selection is None:
+        return _times(name(e), d)
+    return _selected_times(selection, d, name, depth + 1)
 
 
 def _times(factor, d):
@@ -296,8 +320,9 @@ def _times(factor, d):
 class _Names:
     """Temporaries for the branch expressions a guarded product writes out."""
 
-    def __init__(self, new: list, inputs):
+    def __init__(self, new: list, inputs, selections: dict):
         self.new, self.inputs, self.memo = new, frozenset(inputs), {}
+        self.selections = selections  # adjoint temporary -> its selection
 
     def __call__(self, e):
         if e.is_Atom or all(a.is_Atom for a in e.args):
@@ -320,7 +345,7 @@ def reverse(program: Program, output: sp.Expr, wrt) -> tuple[list, list]:
     contributions: dict = defaultdict(list)
     new: list = []
     selections: dict = {}  # adjoint temporary -> its selecting terms (see _selection)
-    name = _Names(new, program.inputs)
+    name = _Names(new, program.inputs, selections)
 
     def total(terms):
         if not terms:

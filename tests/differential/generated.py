@@ -52,6 +52,12 @@ def _positive(u, k):
     return [1 + u**2, sp.exp(u), sp.Abs(u) + sp.Rational(1, 2), sp.cosh(u), sp.sqrt(u**2 + 1)][k]
 
 
+def _imaginary_root(a) -> bool:
+    """Whether SymPy writes ``sqrt(-a)`` with ``I`` once the symbols are real."""
+    real = {s: sp.Symbol(s.name, real=True) for s in a.free_symbols}
+    return sp.sqrt(-a.xreplace(real)).has(sp.I)
+
+
 def _squash(u, k):
     """``u`` mapped into (-1, 1)."""
     return [sp.tanh(u) * sp.Rational(9, 10), u / (1 + sp.Abs(u)), sp.sin(u) * sp.Rational(4, 5)][k]
@@ -124,10 +130,12 @@ def _expression(pick, symbols, depth):
         return sp.Min(a, expression(pick, symbols, depth - 1))
     if kind == 20:
         b, c = expression(pick, symbols, depth - 1), expression(pick, symbols, depth - 1)
-        if pick.integer(0, 2) == 0:
+        if pick.integer(0, 2) == 0 and not _imaginary_root(a):
             # a branch whose derivative is NaN where it is not taken (sqrt(-a) at a > 0),
             # times a symbol: the zero adjoint of the untaken branch must stay selected
-            # through the product (test_found_defects.py, the zero weight of t log p)
+            # through the product (test_found_defects.py, the zero weight of t log p);
+            # not for an a that SymPy knows is >= 0 for real symbols (x**2): the
+            # oracle's real twins would write sqrt(-a) with I
             c = pick.choice(symbols) * sp.sqrt(-a)
         return sp.Piecewise((b, a > 0), (c, True))
     if kind == 21:

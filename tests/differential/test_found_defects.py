@@ -127,6 +127,29 @@ def test_a_symbol_times_an_untaken_branch_passes_no_nan_back():
     assert sg.Objective(expr, [p0], [x0]).value_and_grad([-0.45], np.array([1.17]))[1].tolist() == [1.0]
 
 
+def test_a_piecewise_in_two_untaken_branches_passes_no_nan_back():
+    """Found by bench/differential.py (seed 13), fixed: an inner Piecewise used in two
+    branches of an outer one has as adjoint a sum of two selections; a branch of the inner
+    one held that sum as a symbol, which hid its zero where neither outer branch is
+    taken, and times sqrt(sin(E p0))'s slope (NaN where sin < 0) gave NaN. Such held
+    selections are now written out too. At the point the outer third branch,
+    sin(exp(x2) + 1), holds: d/dp0 = 0."""
+    import numpy as np
+
+    p0, x0, x2 = sp.symbols("p0 x0 x2")
+    half = sp.Rational(1, 2)
+    inner = sp.Piecewise((sp.sqrt(x0), sp.E * p0 < half), (sp.sqrt(p0 * x0) * sp.exp(half), sp.E * p0 < 2), (sp.sqrt(sp.sin(sp.E * p0)), True))
+    expr = sp.Piecewise((inner, sp.exp(x2) < -half), ((sp.exp(x2) + 1) * inner, sp.exp(x2) < 1), (sp.sin(sp.exp(x2) + 1), True))
+    # sin(E*1.35) < 0; then sqrt(p0*x0) at x0 < 0 in the inner second branch (E*0.51 < 2),
+    # whose adjoint is the two outer selections written out; exp(x2) > 1 at both
+    for at in ((1.35, 1.0, 1.84), (0.51, -1.0, 0.38)):
+        assert sg.compile(sg.gradient(expr, [p0]), [p0, x0, x2])(*at).tolist() == [0.0], at
+        objective = sg.Objective(expr, [p0], [x0, x2])
+        _, grad = objective.value_and_grad([at[0]], np.array([at[1]]), np.array([at[2]]))
+        assert grad.tolist() == [0.0], at
+        assert objective.hessian([at[0]], np.array([at[1]]), np.array([at[2]])).tolist() == [[0.0]], at
+
+
 def test_autograd_passes_nothing_back_through_a_step():
     """Found by the harness (x1*sign(p0**p0) at p0 = -1), fixed: the tensor engine passed
     sign's zero slope on to p0**p0, whose slope in the exponent holds log(-1), and 0 * NaN
