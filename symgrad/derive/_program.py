@@ -174,7 +174,7 @@ def _selection(value, selections) -> tuple | None:
     formed further down. At most ``CARRIED`` selections are carried on so.
     """
     terms = value.args if value.is_Add else (value,)
-    picked, rest, carried, carriers = [], [], [], []
+    picked, rest, carried = [], [], []
     for term in terms:
         branches = _branches(term)
         if branches is not None:
@@ -185,7 +185,6 @@ def _selection(value, selections) -> tuple | None:
             rest.append(term)
             continue
         factor, (inner, inner_rest) = held
-        carriers.append(term)
         carried.extend(tuple((sp.S.Zero if e == 0 else factor * e, c) for e, c in b) for b in inner)
         if inner_rest != 0:
             rest.append(factor * inner_rest)
@@ -260,11 +259,11 @@ def _product(adjoint, d, selection, name):
     never multiplied. A local derivative that selects too is written around the
     adjoint when its branches are finite (relu's and Max's selectors: one test), inside
     the adjoint's branches when they are not (``b**e``'s d/de is
-    ``Piecewise((0, Eq(b, 0)), (b**e*log(b), True))``, whose condition may be undefined
-    where the adjoint selects 0: ``b = sqrt(-x)`` under ``x > 0``). Conditions are copied, never formed
-    from adjoints, so derivatives of the result stay Piecewise of the original
-    conditions (no ``ITE`` when differentiated again). ``name`` gives a large branch
-    expression a temporary.
+    ``Piecewise((0, Eq(b, 0)), (b**e*log(b), True))``, whose condition may be
+    undefined where the adjoint selects 0: ``b = sqrt(-x)`` under ``x > 0``).
+    Conditions are copied, never formed from adjoints, so derivatives of the result
+    stay Piecewise of the original conditions (no ``ITE`` when differentiated again).
+    ``name`` gives a large branch expression a temporary.
     """
     if adjoint == 1:
         return d
