@@ -21,10 +21,13 @@ derivative times the family's adjoint ``_a{f}[k, s]`` into the adjoints of what 
 slot read, or, summed over the block, into the gradient ``_g`` for parameters. The
 gradient of a dense layer (``sum_m W[k, m] * y[m]``, the weights contiguous in ``m``)
 reads a transposed copy of ``y`` so that its innermost loop runs over ``m`` rather
-than summing over samples. It is a matrix product over the block, written
-register-blocked: ``DENSE_UNITS`` gradient rows per pass share each load of ``y``,
-``DENSE_SAMPLES`` samples are added into each row per pass, and every row's sum
-stays in sample order. A sum whose term calls a function that is its own
+than summing over samples. It is a matrix product over the block, register-blocked:
+``DENSE_UNITS`` gradient rows per pass share each load of ``y``, ``DENSE_SAMPLES``
+samples are added into each row per pass, and every row's sum stays in sample order.
+Those rows, the transposed copy and the layer's inputs' adjoints are calls of
+``symgrad.jit._dense`` (``dn.rows``, ``dn.transpose``, ``dn.back_row``), compiled once
+for every width: the same bits as the loops written out, and a new network's kernel
+compiles without them. A sum whose term calls a function that is its own
 derivative's factor (the ``exp`` of a softmax) keeps its terms for the reverse pass
 instead of computing them again.
 
@@ -37,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from symgrad.codegen._printer import KernelPrinter, float_literal
+from symgrad.codegen._printer import VECTOR_MATH_IMPORT, KernelPrinter, float_literal
 from symgrad.codegen._source import KernelSource, _header
 
 __all__ = ["loops_source", "UNROLL", "FORWARD_UNITS", "FORWARD_TERMS", "FORWARD_FROM", "DENSE_UNITS", "DENSE_SAMPLES", "OPT_LEVEL"]
@@ -46,6 +49,7 @@ __all__ = ["loops_source", "UNROLL", "FORWARD_UNITS", "FORWARD_TERMS", "FORWARD_
 #: (8 against 4: the 64-32-10 network's kernel 1.5 times faster, bench_networks.py).
 UNROLL = 8
 #: The gradient rows of a dense layer are added this many units at a time ...
+#: (by ``symgrad.jit._dense.rows``, whose loops are written for these two numbers)
 DENSE_UNITS = 4
 #: ... and this many samples per pass over the rows (with the exp terms kept, the
 #: 64-32-10 network 1.5 times faster than one unit and eight samples; 8 units: slower).
@@ -102,6 +106,11 @@ class _Writer:
             return f"{name}[_k * {length} + {m}]" if m is not None else f"{name}[_k]"
         ix = self.index(slot, length, m)
         return f"_X[{ix}, _s]" if slot.source == "data" else f"_v{slot.family}[{ix}, _s]"
+
+    @staticmethod
+    def source(slot) -> str:
+        """The array a data or value slot reads."""
+        return "_X" if slot.source == "data" else f"_v{slot.family}"
 
     def hoist(self, slots, length, m, prefix: str, depth: int, suffix: str = "") -> None:
         """Load the parameters ``slots`` read into locals before a loop over samples."""
@@ -250,55 +259,24 @@ class _Writer:
             return
         y = _dense_input(f)  # the one input with a transposed copy in _y{number}
         dense = [s for s, dt in pairs if y is not None and dt == y.symbol and _dense(f, s, dt)]
-        if not blocked:
+        if not blocked:  # this member's gradient row (symgrad.jit._dense)
             for s in dense:
-                self.dense_gradient(number, f, s, d, ["_k"], lambda k, i: f"_q[{i}]")
+                self.emit(d, f"dn.row(_q, _y{number}, _g, {self.index(s, f.length, None)}, {f.length}, _nb)")
         rest = [(s, dt) for s, dt in pairs if s not in dense]
-        if rest:
+        inputs = _dense_back(f, rest)
+        if inputs is not None:  # this member's share of its inputs' adjoints
+            y, w = inputs
+            at = f"{self.index(w, f.length, None)}, {f.length}, _a{y.family}, {y.index.start}, {y.index.inner}, _nb"
+            self.emit(d, f"dn.back_row({scaled}, _k, _theta, {at})" if blocked else f"dn.back(_q, _theta, {at})")
+        elif rest:
             self.emit(d, f"for _m in range({f.length}):")
             self.hoist(f.term_slots, f.length, "_m", "_w", d + 1)
             for s, dt in rest:
                 self.accumulate(s, f.length, "_m", q, dt, printer, d + 1)
         if blocked:  # after every member's other updates: no element of _g is shared (_blocked)
-            whole = f.size - f.size % DENSE_UNITS
             for s in dense:
-                if whole:
-                    self.emit(depth, f"for _k in range(0, {whole}, {DENSE_UNITS}):")
-                    members = ["_k"] + [f"_k + {j}" for j in range(1, DENSE_UNITS)]
-                    self.dense_gradient(number, f, s, depth + 1, members, lambda k, i: f"{scaled}[{k}, {i}]")
-                if whole < f.size:
-                    self.emit(depth, f"for _k in range({whole}, {f.size}):")
-                    self.dense_gradient(number, f, s, depth + 1, ["_k"], lambda k, i: f"{scaled}[{k}, {i}]")
-
-    def dense_gradient(self, number: int, f, slot, depth: int, members, adjoint) -> None:
-        """Add ``sum_s adjoint(k, s) * y[s, m]`` into the gradient row of each member ``k``.
-
-        ``DENSE_SAMPLES`` samples per pass over the rows, each row's sum added in sample
-        order; the members' rows share the loads of ``y``.
-        """
-        e, u_all = self.emit, range(DENSE_SAMPLES)
-        rows = [f"_g[{self.index(slot, f.length, '_m', k)}]" for k in members]
-        e(depth, f"_whole = _nb - _nb % {DENSE_SAMPLES}")
-        e(depth, f"for _s in range(0, _whole, {DENSE_SAMPLES}):")
-        for j, k in enumerate(members):
-            e(depth + 1, "; ".join(f"_c{j}_{u} = {adjoint(k, f'_s + {u}')}" for u in u_all))
-        e(depth + 1, f"for _m in range({f.length}):")
-        e(depth + 2, "; ".join(f"_z{u} = _y{number}[_s + {u}, _m]" for u in u_all))
-        for j, row in enumerate(rows):
-            total = row
-            for u in u_all:
-                total = f"vm.fma(_c{j}_{u}, _z{u}, {total})"
-            e(depth + 2, f"{row} = {total}")
-        e(depth, "for _s in range(_whole, _nb):")
-        k = "_k"
-        if len(members) > 1:  # one loop over the members: less code to compile
-            k = "_k + _j"
-            e(depth + 1, f"for _j in range({len(members)}):")
-            depth += 1
-        row = f"_g[{self.index(slot, f.length, '_m', k)}]"
-        e(depth + 1, f"_c = {adjoint(k, '_s')}")
-        e(depth + 1, f"for _m in range({f.length}):")
-        e(depth + 2, f"{row} = vm.fma(_c, _y{number}[_s, _m], {row})")
+                self.emit(depth, f"dn.rows({scaled}, _y{number}, _g, {s.index.start}, {s.index.step}, "
+                                 f"{f.size}, {f.length}, _nb)")
 
     def accumulate(self, slot, length, m, adjoint: str, d, printer, depth: int) -> None:
         """Add ``adjoint * d`` into what ``slot`` read: a parameter or a family's adjoints."""
@@ -343,6 +321,32 @@ def _dense(f, slot, d) -> bool:
         return False
     y = others[0]
     return y.source != "theta" and y.index.table is None and y.index.step == 0
+
+
+def _dense_sum(f):
+    """The weights and the input of a dense layer's sum ``sum_m W[k, m] * y[m]``, or ``None``:
+    the term is the product of a parameter at ``start + step*k + m`` and a value or data
+    column at an affine index that does not depend on ``k``."""
+    if f.reduce != "add" or f.term is None or not f.term.is_Mul or len(f.term_slots) != 2:
+        return None
+    if set(f.term.args) != {s.symbol for s in f.term_slots}:
+        return None
+    w = next((s for s in f.term_slots if s.source == "theta"), None)
+    y = next((s for s in f.term_slots if s.source in ("data", "value")), None)
+    if w is None or y is None or w.index.table is not None or w.index.inner != 1:
+        return None
+    return (w, y) if y.index.table is None and y.index.step == 0 else None
+
+
+def _dense_back(f, pairs):
+    """``(y, W)`` where the only adjoint ``f`` adds into a family (besides its dense
+    gradient rows) is ``d (W y) / d y = W`` of a dense layer's sum, or ``None``."""
+    dense = _dense_sum(f)
+    if dense is None or len(pairs) != 1:
+        return None
+    w, y = dense
+    (slot, d), = pairs
+    return (y, w) if slot is y and y.source == "value" and d == w.symbol else None
 
 
 def _indices(slot, size: int, length: int):
@@ -436,6 +440,9 @@ def _times(factor: str, d, printer) -> str:
     return f"{factor} * ({printer.doprint(d)})"
 
 
+_DENSE_IMPORT = "\nfrom symgrad.jit import _dense as dn"
+
+
 def loops_source(program, what: str, kind: str = "vg", block: int = 64) -> KernelSource:
     """Module of fused loops over samples for a ``LoopProgram`` (see the module docstring).
 
@@ -500,9 +507,7 @@ def loops_source(program, what: str, kind: str = "vg", block: int = 64) -> Kerne
                 continue
             if number in dense:
                 y = dense[number]
-                e(1, f"for _m in range({f.length}):")
-                source = "_X" if y.source == "data" else f"_v{y.family}"
-                w.samples(2, f"_y{number}[_s, _m] = {source}[{w.index(y, f.length, '_m')}, _s]")
+                e(1, f"dn.transpose({w.source(y)}, {y.index.start}, {y.index.inner}, {f.length}, _nb, _y{number})")
             w.backward(number, f, 1, _stores_terms(f))
     e(1, "_out[_b, 0] = _total")
     if kind == "vg":
@@ -521,7 +526,10 @@ def loops_source(program, what: str, kind: str = "vg", block: int = 64) -> Kerne
         f"{name} = np.array([{', '.join(float_literal(v) for v in values)}])"
         for values, name in w.numbers.items()
     ]
-    text = _header(what, True) + "".join(t + "\n" for t in tables) + ("\n\n" if tables else "")
+    text = _header(what, True)
+    if any("dn." in line for line in w.lines):
+        text = text.replace(VECTOR_MATH_IMPORT, VECTOR_MATH_IMPORT + _DENSE_IMPORT)
+    text += "".join(t + "\n" for t in tables) + ("\n\n" if tables else "")
     text += "\n".join(w.lines) + "\n"
     functions = (f"{kind}_range", f"{kind}_block")
     return KernelSource(what, text, functions, functions, statements, opt_level=OPT_LEVEL)

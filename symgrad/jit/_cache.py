@@ -50,7 +50,7 @@ _VERSION = "0.1.0"
 #: that defines them is part of every key.
 _ELEMENTARY = b"".join(
     (Path(__file__).parent / name).read_bytes()
-    for name in ("_elementary.py", "_libm.py", "_window.py", "_special.py", "../_special.py")
+    for name in ("_elementary.py", "_dense.py", "_libm.py", "_window.py", "_special.py", "../_special.py")
 )
 _VECTOR_IMPORT = "from symgrad.jit import _elementary as vm\n"
 _LIBM_IMPORT = "from symgrad.jit import _libm as vm\n"

@@ -51,12 +51,15 @@ SKIPPED_PASSES = frozenset({"ReconstructSSA", "PreLowerStripPhis", "InlineClosur
 
 
 @functools.lru_cache(maxsize=None)
-def _lowering_pass(width: int):
-    """Numba's lowering pass, with every function it lowers asking LLVM for ``width``-bit vectors."""
+def _lowering_pass(width: int, distinct: bool = False):
+    """Numba's lowering pass, with every function it lowers asking LLVM for ``width``-bit
+    vectors; with ``distinct``, its arrays' data marked as not shared between arguments."""
+    from llvmlite import ir
     from numba.core import lowering, typed_passes
     from numba.core.compiler_machinery import register_pass
 
     attribute = f'"prefer-vector-width"="{width}"'
+    doubles = ir.PointerType(ir.DoubleType())
 
     class WidthLower(lowering.Lower):
         def post_lower(self):
@@ -64,41 +67,51 @@ def _lowering_pass(width: int):
             # llvmlite's attribute set accepts only its enumerated names; a string
             # attribute is written into the function's header as it stands.
             set.add(self.function.attributes, attribute)
+            if distinct:  # the data pointers of float64 arrays (not their reference counts)
+                for argument in self.function.args:
+                    if argument.type == doubles:
+                        argument.add_attribute("noalias")
 
     class WidthLowering(typed_passes.NativeLowering):
-        _name = f"symgrad_lowering_{width}"
+        _name = f"symgrad_lowering_{width}{'_distinct' if distinct else ''}"
 
         @property
         def lowering_class(self):
             return WidthLower
 
-    WidthLowering.__name__ = WidthLowering.__qualname__ = f"Lowering{width}"
+    WidthLowering.__name__ = WidthLowering.__qualname__ = f"Lowering{width}{'Distinct' if distinct else ''}"
     return register_pass(mutates_CFG=True, analysis_only=False)(WidthLowering)
 
 
 @functools.lru_cache(maxsize=None)
-def pipeline_class(level: int | None = None, vector_width: int | None = None):
+def pipeline_class(level: int | None = None, vector_width: int | None = None, distinct: bool = False):
     """A Numba compiler class (``numba.njit(pipeline_class=...)``) for generated kernels.
 
     Args:
         level: the LLVM optimisation level, 0 to 3, or ``None`` for Numba's (``NUMBA_OPT``).
         vector_width: the vector width LLVM should prefer in the compiled functions,
             128, 256 or 512 bits, or ``None`` for LLVM's own choice for the processor.
+        distinct: promise LLVM that the float64 arrays passed to one call share no
+            memory (``noalias`` on their data pointers), so that a loop writing one
+            and reading others is vectorised without run-time overlap tests; needs a
+            ``vector_width``. A call that breaks the promise has undefined results.
 
     Returns:
         A subclass of ``numba.core.compiler.Compiler``; the same class for the same arguments.
 
     Raises:
-        OptionError: ``level`` is not 0, 1, 2, 3 or ``None``, or ``vector_width`` is
-            not one of ``VECTOR_WIDTHS`` (a ``ValueError``).
+        OptionError: ``level`` is not 0, 1, 2, 3 or ``None``, ``vector_width`` is
+            not one of ``VECTOR_WIDTHS``, or ``distinct`` without a width (a ``ValueError``).
     """
     if level not in (None, 0, 1, 2, 3):
         raise OptionError(f"LLVM optimisation level {level!r}: use 0, 1, 2 or 3")
     if vector_width not in VECTOR_WIDTHS:
         raise OptionError(f"vector width {vector_width!r}: use 128, 256 or 512 (bits), or None for LLVM's choice")
+    if distinct and vector_width is None:
+        raise OptionError("distinct arrays are marked by the lowering of a vector width: give vector_width too")
     from numba.core import compiler, config, typed_passes
 
-    lowering = _lowering_pass(vector_width) if vector_width is not None else None
+    lowering = _lowering_pass(vector_width, distinct) if vector_width is not None else None
 
     class KernelCompiler(compiler.Compiler):
         def define_pipelines(self):
@@ -122,6 +135,6 @@ def pipeline_class(level: int | None = None, vector_width: int | None = None):
             finally:
                 config.OPT = saved
 
-    name = f"Level{level}Width{vector_width}Compiler"
+    name = f"Level{level}Width{vector_width}{'Distinct' if distinct else ''}Compiler"
     KernelCompiler.__name__ = KernelCompiler.__qualname__ = name
     return KernelCompiler

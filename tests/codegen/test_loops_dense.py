@@ -45,9 +45,9 @@ def test_blocked_rows_with_remainders_match_numpy():
     expr, params, data = softmax_network(n_in, n_hidden, n_out)
     obj = sg.Objective(expr, params, data, engine="loops")
     source = obj._vg_source.text
-    # the first layer's gradient rows blocked, DENSE_UNITS rows per pass, reading the
-    # adjoints themselves (d value / d sum = 1 before the bias: no scaled copy) ...
-    assert "_c1_0 = _a0[_k + 1, _s + 0]" in source and "_Q0" not in source
+    # the first layer's gradient rows blocked (dn.rows: DENSE_UNITS rows per pass), reading
+    # the adjoints themselves (d value / d sum = 1 before the bias: no scaled copy) ...
+    assert "dn.rows(_a0, _y0, _g, " in source and "_Q0" not in source
     assert "_P2 = vm.empty2" in source  # ... the second layer's sums (members and terms with remainders) ...
     assert any(line.lstrip().startswith("_E") and "= vm.empty2" in line for line in source.splitlines())  # ... softmax terms kept
     rng = np.random.default_rng(3)
@@ -70,7 +70,7 @@ def test_rows_also_written_by_another_slot_are_not_blocked():
     out = sp.Add(*[sp.tanh(sum(W[k, m] * x[m] for m in range(d)) + W[k, d - 1] ** 2) for k in range(units)])
     obj = sg.Objective((out - y) ** 2, list(W), [*x, y], engine="loops")
     source = obj._vg_source.text
-    assert "_y" in source and "_c1_0" not in source  # a dense gradient, one row per pass
+    assert "dn.row(_q, _y" in source and "dn.rows(" not in source  # a dense gradient, one row per pass
     rng = np.random.default_rng(5)
     n = 130
     X, Y = rng.standard_normal((n, d)), rng.standard_normal(n)

@@ -113,3 +113,33 @@ def test_width_from_the_environment(monkeypatch):
     monkeypatch.setenv("SYMGRAD_VECTOR_WIDTH", "wide")
     with pytest.raises(OptionError, match="SYMGRAD_VECTOR_WIDTH='wide'"):
         JitOptions()
+
+
+def test_distinct_marks_the_float64_data_pointers_noalias():
+    def scaled(a, out):
+        for i in range(a.shape[0]):
+            out[i] = 2.0 * a[i]
+
+    signature = "void(float64[::1], float64[::1])"
+    marked = numba.njit(signature, pipeline_class=pipeline_class(1, 256, distinct=True), cache=False)(scaled)
+    plain = numba.njit(signature, pipeline_class=pipeline_class(1, 256), cache=False)(scaled)
+
+    def data_pointers(compiled):  # the native function's arguments: each array's data is its 5th field
+        define = next(line for line in next(iter(compiled.inspect_llvm().values())).splitlines()
+                      if line.startswith("define") and "%arg.a.4" in line)
+        return [p.strip() for p in define.split("(", 1)[1].split(",") if "%arg.a.4" in p or "%arg.out.4" in p]
+
+    assert all("noalias" in p for p in data_pointers(marked)) and len(data_pointers(marked)) == 2
+    assert not any("noalias" in p for p in data_pointers(plain))
+    # the reference counts and the parent objects are left as they were
+    define = next(line for line in next(iter(marked.inspect_llvm().values())).splitlines() if "%arg.a.0" in line)
+    assert "noalias" not in next(p for p in define.split(",") if "%arg.a.0" in p)
+    out = np.zeros(3)
+    marked(np.array([1.0, -2.5, 3.0]), out)
+    assert out.tolist() == [2.0, -5.0, 6.0]
+
+
+def test_distinct_needs_a_vector_width():
+    with pytest.raises(ValueError, match="vector_width"):
+        pipeline_class(1, None, distinct=True)
+    assert pipeline_class(1, 512, distinct=True) is not pipeline_class(1, 512)
