@@ -71,12 +71,16 @@ def polygamma(n, x):
             total = (total + _ROOT_SERIES[j]) * d
         return total
     reflected, flip = 0.0, 1.0
-    if x < 0.0 and k == 0:  # psi(x) = psi(1 - x) - pi cot(pi x)
-        reflected = -math.pi / math.tan(math.pi * x)
-        x = 1.0 - x
-    elif x < 0.0 and k == 1:  # psi'(x) = pi^2 / sin^2(pi x) - psi'(1 - x)
-        s = math.sin(math.pi * x)
-        reflected, flip = math.pi * math.pi / (s * s), -1.0
+    if x < 0.0 and k <= 1:
+        # tan(pi x) and sin(pi x)**2 have period 1: taken of r = x - (the nearest integer),
+        # exact, rather than of the rounded pi x, whose absolute error is a large relative
+        # one near an integer (x = -1.978: 1e-14 in sin(pi x)).
+        r = x - math.floor(x + 0.5)
+        if k == 0:  # psi(x) = psi(1 - x) - pi cot(pi x)
+            reflected = -math.pi / math.tan(math.pi * r)
+        else:  # psi'(x) = pi^2 / sin^2(pi x) - psi'(1 - x)
+            s = math.sin(math.pi * r)
+            reflected, flip = math.pi * math.pi / (s * s), -1.0
         x = 1.0 - x
     elif x < -MAX_SHIFT:
         return math.nan

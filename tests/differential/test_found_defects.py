@@ -265,3 +265,34 @@ def test_folding_a_power_of_exp_does_not_let_sympy_write_re():
     exact = derivatives(expr, [p], {p: 0.7})
     got = sg.compile(sg.gradient(expr, [p]), [p])(0.7)
     assert rel_error(got[0], exact["grad"][0], exact["grad_M"][0]) <= TOLERANCE
+
+
+def test_polygamma_keeps_its_digits_next_to_a_negative_pole():
+    """Fixed (bench/differential.py seed 14): the reflection formulas took tan and sin of
+    the rounded pi*x, whose absolute error is a large relative one where x is near an
+    integer: polygamma(1, -1.97837) was 1.01e-14 off in every stage, polygamma(1,
+    -20.99998) 5e-10. They now take them of x minus its nearest integer (exact)."""
+    import math
+
+    import mpmath
+
+    from symgrad._special import polygamma
+
+    mpmath.mp.dps = 40
+    points = [-1.9783688807217543, -16.000003809431703, -20.999977733709294, -0.0312, -3.5000001]
+    n, t = sp.symbols("n t")
+    kernels = {k: sg.compile([sp.polygamma(k, t)], [t]) for k in (0, 1)}
+    for k in (0, 1):
+        for point in points:
+            exact = mpmath.polygamma(k, mpmath.mpf(point))
+            for got in (polygamma(float(k), point), float(kernels[k](point)[0])):
+                assert math.isfinite(got)
+                assert abs((got - exact) / exact) <= 8 * 2.0**-53, (k, point, got)
+    # and the harness's own expression, whose gradient failed in every float64 stage
+    expr = sp.Piecewise((sp.asin(sp.Rational(9, 10) * sp.tanh(x)) * sp.polygamma(1, y), sp.polygamma(1, y) < 2),
+                        (sp.sin(sp.polygamma(1, y)), True))
+    point = {x: 1.7256398609254844, y: -1.9783688807217543}
+    exact = derivatives(expr, [x, y], point)
+    kernel = sg.compile(sg.gradient(expr, [x, y]), [x, y])
+    for got, g, m in zip(kernel(*point.values()), exact["grad"], exact["grad_M"]):
+        assert rel_error(got, g, m) <= TOLERANCE
