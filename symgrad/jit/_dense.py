@@ -25,8 +25,8 @@ Two things keep the loops as fast as the written-out ones:
 - an index with a run-time offset (``g[g0 + m]``) is read through a view
   (``h = g[g0:g0 + n]``, ``h[m]``) made once outside the loop: Numba tests each index
   for a negative value unless it can see that it is not, and that test in the loop
-  kept LLVM from vectorising it (a gradient row four times slower). Views are not made
-  inside loops: each one counts a reference, and those calls cost more than the loop.
+  kept LLVM from vectorising it (a gradient row four times slower). No view is made in
+  an inner loop: each one counts a reference, and those calls cost more than the loop.
 """
 
 from __future__ import annotations
