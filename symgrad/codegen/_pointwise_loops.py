@@ -107,7 +107,7 @@ def pointwise_loops_source(programs, names, what: str) -> KernelSource:
     e(1, f"for _start in range(0, _n, {block}):")
     e(2, f"_nb = _n - _start if _n - _start < {block} else {block}")
     for j, array in enumerate(arrays):
-        e(2, f"for _s in range(_nb):")
+        e(2, "for _s in range(_nb):")
         e(3, f"_X[{j}, _s] = {array}[_start + _s]")
     body_start = len(w.lines)
     _forward(w, families, 2)

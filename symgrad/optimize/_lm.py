@@ -193,7 +193,6 @@ def lm_solve(fun, x0, *, lower=None, upper=None, ftol=1e-8, xtol=1e-8, gtol=1e-8
 
 
 def _iterate(problem, x, lo, hi, ftol, xtol, gtol, max_nfev, fixed_diag) -> LMResult:
-    n = x.size
     x_start = x.copy()
     lin = problem.linearize(x)
     if not math.isfinite(lin.fnorm):

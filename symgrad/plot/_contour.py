@@ -91,7 +91,7 @@ def surface_of(function, data=None, wrt=None) -> Surface:
     from symgrad.objective import Objective
 
     if isinstance(function, Objective):
-        symbols, expr, best = function.params, function.expr, None
+        symbols, expr = function.params, function.expr
         if bool(function.data) != (data is not None):
             raise OptionError(
                 f"the objective has data symbols ({', '.join(map(str, function.data)) or 'none'}); "
