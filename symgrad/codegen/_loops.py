@@ -40,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from symgrad.codegen._printer import VECTOR_MATH_IMPORT, KernelPrinter, float_literal
+from symgrad.codegen._printer import KernelPrinter, float_literal
 from symgrad.codegen._source import KernelSource, _header
 
 __all__ = ["loops_source", "UNROLL", "FORWARD_UNITS", "FORWARD_TERMS", "FORWARD_FROM", "DENSE_UNITS", "DENSE_SAMPLES", "OPT_LEVEL"]
@@ -73,6 +73,7 @@ class _Writer:
         self.tables: dict = {}
         self.numbers: dict = {}
         self.lines: list = []
+        self.calls_dense = False  # whether the module calls symgrad.jit._dense (imports it)
         self._named: dict = {}  # id of a table -> its name: a table of 10^5 SymPy numbers hashes in 0.05 s
 
     def named(self, store: dict, values: tuple, prefix: str) -> str:
@@ -105,12 +106,17 @@ class _Writer:
             name = self.named(self.numbers, slot.index.table, "_C")
             return f"{name}[_k * {length} + {m}]" if m is not None else f"{name}[_k]"
         ix = self.index(slot, length, m)
-        return f"_X[{ix}, _s]" if slot.source == "data" else f"_v{slot.family}[{ix}, _s]"
+        return f"{self.source(slot)}[{ix}, _s]"
 
     @staticmethod
     def source(slot) -> str:
         """The array a data or value slot reads."""
         return "_X" if slot.source == "data" else f"_v{slot.family}"
+
+    def dense_call(self, depth: int, name: str, *args) -> None:
+        """A call of ``symgrad.jit._dense.{name}`` (imported as ``dn``)."""
+        self.calls_dense = True
+        self.emit(depth, f"dn.{name}({', '.join(map(str, args))})")
 
     def hoist(self, slots, length, m, prefix: str, depth: int, suffix: str = "") -> None:
         """Load the parameters ``slots`` read into locals before a loop over samples."""
@@ -224,7 +230,7 @@ class _Writer:
                         names[s.symbol] = f"_w{i}_{j}_{u}"
                         self.emit(depth, f"_w{i}_{j}_{u} = _theta[{ix}]")
                         continue
-                    text = f"_X[{ix}, _s]" if s.source == "data" else f"_v{s.family}[{ix}, _s]"
+                    text = f"{self.source(s)}[{ix}, _s]"
                     if s.index.step == 0:  # the same for every member
                         text = shared.setdefault(text, f"_x{len(shared)}")
                     names[s.symbol] = text
@@ -261,13 +267,14 @@ class _Writer:
         dense = [s for s, dt in pairs if y is not None and dt == y.symbol and _dense(f, s, dt)]
         if not blocked:  # this member's gradient row (symgrad.jit._dense)
             for s in dense:
-                self.emit(d, f"dn.row(_q, _y{number}, _g, {self.index(s, f.length, None)}, {f.length}, _nb)")
+                self.dense_call(d, "row", "_q", f"_y{number}", "_g", self.index(s, f.length, None), f.length, "_nb")
         rest = [(s, dt) for s, dt in pairs if s not in dense]
-        inputs = _dense_back(f, rest)
-        if inputs is not None:  # this member's share of its inputs' adjoints
-            y, w = inputs
-            at = f"{self.index(w, f.length, None)}, {f.length}, _a{y.family}, {y.index.start}, {y.index.inner}, _nb"
-            self.emit(d, f"dn.back_row({scaled}, _k, _theta, {at})" if blocked else f"dn.back(_q, _theta, {at})")
+        if _dense_back(rest, y, dense):  # this member's share of its inputs' adjoints: d (W y) / d y = W
+            at = (self.index(dense[0], f.length, None), f.length, f"_a{y.family}", y.index.start, y.index.inner, "_nb")
+            if blocked:
+                self.dense_call(d, "back_row", scaled, "_k", "_theta", *at)
+            else:
+                self.dense_call(d, "back", "_q", "_theta", *at)
         elif rest:
             self.emit(d, f"for _m in range({f.length}):")
             self.hoist(f.term_slots, f.length, "_m", "_w", d + 1)
@@ -275,8 +282,8 @@ class _Writer:
                 self.accumulate(s, f.length, "_m", q, dt, printer, d + 1)
         if blocked:  # after every member's other updates: no element of _g is shared (_blocked)
             for s in dense:
-                self.emit(depth, f"dn.rows({scaled}, _y{number}, _g, {s.index.start}, {s.index.step}, "
-                                 f"{f.size}, {f.length}, _nb)")
+                self.dense_call(depth, "rows", scaled, f"_y{number}", "_g", s.index.start, s.index.step,
+                                f.size, f.length, "_nb")
 
     def accumulate(self, slot, length, m, adjoint: str, d, printer, depth: int) -> None:
         """Add ``adjoint * d`` into what ``slot`` read: a parameter or a family's adjoints."""
@@ -323,30 +330,14 @@ def _dense(f, slot, d) -> bool:
     return y.source != "theta" and y.index.table is None and y.index.step == 0
 
 
-def _dense_sum(f):
-    """The weights and the input of a dense layer's sum ``sum_m W[k, m] * y[m]``, or ``None``:
-    the term is the product of a parameter at ``start + step*k + m`` and a value or data
-    column at an affine index that does not depend on ``k``."""
-    if f.reduce != "add" or f.term is None or not f.term.is_Mul or len(f.term_slots) != 2:
-        return None
-    if set(f.term.args) != {s.symbol for s in f.term_slots}:
-        return None
-    w = next((s for s in f.term_slots if s.source == "theta"), None)
-    y = next((s for s in f.term_slots if s.source in ("data", "value")), None)
-    if w is None or y is None or w.index.table is not None or w.index.inner != 1:
-        return None
-    return (w, y) if y.index.table is None and y.index.step == 0 else None
-
-
-def _dense_back(f, pairs):
-    """``(y, W)`` where the only adjoint ``f`` adds into a family (besides its dense
-    gradient rows) is ``d (W y) / d y = W`` of a dense layer's sum, or ``None``."""
-    dense = _dense_sum(f)
-    if dense is None or len(pairs) != 1:
-        return None
-    w, y = dense
+def _dense_back(pairs, y, dense) -> bool:
+    """Whether the only adjoint left to add, besides the dense gradient rows of the weights
+    ``dense``, is ``d term / d y = W`` into the family that the dense input ``y`` reads
+    (``dn.back`` adds it: the same product and sum as ``accumulate`` writes)."""
+    if y is None or y.source != "value" or len(pairs) != 1 or len(dense) != 1:
+        return False
     (slot, d), = pairs
-    return (y, w) if slot is y and y.source == "value" and d == w.symbol else None
+    return slot is y and d == dense[0].symbol
 
 
 def _indices(slot, size: int, length: int):
@@ -440,9 +431,6 @@ def _times(factor: str, d, printer) -> str:
     return f"{factor} * ({printer.doprint(d)})"
 
 
-_DENSE_IMPORT = "\nfrom symgrad.jit import _dense as dn"
-
-
 def loops_source(program, what: str, kind: str = "vg", block: int = 64) -> KernelSource:
     """Module of fused loops over samples for a ``LoopProgram`` (see the module docstring).
 
@@ -507,7 +495,7 @@ def loops_source(program, what: str, kind: str = "vg", block: int = 64) -> Kerne
                 continue
             if number in dense:
                 y = dense[number]
-                e(1, f"dn.transpose({w.source(y)}, {y.index.start}, {y.index.inner}, {f.length}, _nb, _y{number})")
+                w.dense_call(1, "transpose", w.source(y), y.index.start, y.index.inner, f.length, "_nb", f"_y{number}")
             w.backward(number, f, 1, _stores_terms(f))
     e(1, "_out[_b, 0] = _total")
     if kind == "vg":
@@ -526,10 +514,7 @@ def loops_source(program, what: str, kind: str = "vg", block: int = 64) -> Kerne
         f"{name} = np.array([{', '.join(float_literal(v) for v in values)}])"
         for values, name in w.numbers.items()
     ]
-    text = _header(what, True)
-    if any("dn." in line for line in w.lines):
-        text = text.replace(VECTOR_MATH_IMPORT, VECTOR_MATH_IMPORT + _DENSE_IMPORT)
-    text += "".join(t + "\n" for t in tables) + ("\n\n" if tables else "")
+    text = _header(what, True, w.calls_dense) + "".join(t + "\n" for t in tables) + ("\n\n" if tables else "")
     text += "\n".join(w.lines) + "\n"
     functions = (f"{kind}_range", f"{kind}_block")
     return KernelSource(what, text, functions, functions, statements, opt_level=OPT_LEVEL)

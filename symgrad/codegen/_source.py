@@ -47,10 +47,16 @@ import numpy as np
 '''
 
 
-def _header(what: str, vector_math: bool) -> str:
-    """The module's docstring and imports (``vm`` for the branch-free functions)."""
+#: The dense layers' loops compiled once for every width (``symgrad.codegen._loops``).
+DENSE_IMPORT = "from symgrad.jit import _dense as dn"
+
+
+def _header(what: str, vector_math: bool, dense: bool = False) -> str:
+    """The module's docstring and imports (``vm`` for the branch-free functions, ``dn`` for
+    the dense layers' loops of ``symgrad.jit._dense``)."""
     text = _HEADER.format(what=what)
-    return text.replace("import numpy as np\n", f"import numpy as np\n{VECTOR_MATH_IMPORT}\n") if vector_math else text
+    imports = (f"{VECTOR_MATH_IMPORT}\n" if vector_math else "") + (f"{DENSE_IMPORT}\n" if dense else "")
+    return text.replace("import numpy as np\n", f"import numpy as np\n{imports}")
 
 
 _CALLS_SPECIAL = re.compile(r"(?<![\w.])sf\.")

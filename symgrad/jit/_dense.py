@@ -58,7 +58,7 @@ def _fixed(*types: str):
 
 
 def __getattr__(name: str):
-    """``sums``, ``rows``, ...: compiled (or loaded from the cache beside this file) on the
+    """``rows``, ``back``, ...: compiled (or loaded from the cache beside this file) on the
     first request, when Numba types a kernel calling it, and only the ones kernels call.
 
     Each has one signature: a kernel passes its sizes as integer constants, which Numba
@@ -139,10 +139,8 @@ def row(adj, y, g, g0, length, nb):
     _row(adj, y, g[g0:g0 + length], length, nb)
 
 
-@_fixed(_C1, _A, _I, _I, _C2, _I, _I, _I)
-def back(adj, theta, w0, length, dst, s0, sm, nb):
-    """``dst[s0 + sm m, s] += adj[s] * theta[w0 + m]`` for ``m < length``: one unit's share of
-    its inputs' adjoints (a product, then a sum: the two roundings the kernel wrote)."""
+@numba.njit(error_model="numpy", nogil=True, boundscheck=False, inline="always")
+def _back(adj, theta, w0, length, dst, s0, sm, nb):
     for m in range(length):
         w = theta[w0 + m]
         i = s0 + sm * m
@@ -150,14 +148,17 @@ def back(adj, theta, w0, length, dst, s0, sm, nb):
             dst[i, s] += adj[s] * w
 
 
+@_fixed(_C1, _A, _I, _I, _C2, _I, _I, _I)
+def back(adj, theta, w0, length, dst, s0, sm, nb):
+    """``dst[s0 + sm m, s] += adj[s] * theta[w0 + m]`` for ``m < length``: one unit's share of
+    its inputs' adjoints (a product, then a sum: the two roundings the kernel wrote)."""
+    _back(adj, theta, w0, length, dst, s0, sm, nb)
+
+
 @_fixed(_C2, _I, _A, _I, _I, _C2, _I, _I, _I)
 def back_row(adj, k, theta, w0, length, dst, s0, sm, nb):
     """:func:`back` for the adjoints in row ``k`` of ``adj``."""
-    for m in range(length):
-        w = theta[w0 + m]
-        i = s0 + sm * m
-        for s in range(nb):
-            dst[i, s] += adj[k, s] * w
+    _back(adj[k], theta, w0, length, dst, s0, sm, nb)
 
 
 for _name in _PENDING:  # compiled on first use, by ``__getattr__``
